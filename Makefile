@@ -1,0 +1,43 @@
+# Portway: `make run` and `make test` work from a fresh clone; each creates .venv when missing.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# The venv is (re)built when pyproject.toml changes; the stamp records a finished install.
+VENV_STAMP := $(VENV)/.portway-installed
+ARGS ?=
+
+$(VENV_STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), f"Python 3.11 is required, found {sys.version.split()[0]} ($(PYTHON)); set PYTHON=python3.11"'
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(VENV_STAMP)
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "; printf "Targets:\n"} /^[a-zA-Z0-9_-]+:.*## / {printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: venv
+venv: $(VENV_STAMP) ## Create .venv and install Portway with its dev tools
+
+.PHONY: run
+run: $(VENV_STAMP) ## Run the pipeline locally on the bundled dataset (ARGS="--threshold 0.9" to pass flags)
+	$(VENV)/bin/portway run $(ARGS)
+
+.PHONY: test
+test: $(VENV_STAMP) ## Run the test suite (unit, local pipeline, offline validation; cluster tests skip)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+.PHONY: lint
+lint: $(VENV_STAMP) ## Lint with ruff
+	$(VENV)/bin/ruff check src components pipelines tests
+
+.PHONY: ci
+ci: test ## What .ci/run runs
+
+.PHONY: clean
+clean: ## Remove run folders and build output (keeps .venv)
+	rm -rf runs build .pytest_cache

@@ -1,0 +1,1 @@
+"""Reusable KFP v2 components: thin wrappers over portway.steps."""

@@ -1,0 +1,53 @@
+"""register component: a new model version in the registry. Logic: portway.steps.register."""
+
+from kfp import dsl
+from kfp.dsl import Artifact, Input, Model
+
+from portway.config import DEFAULT_IMAGE
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def register(
+    model: Input[Model],
+    evaluation: Input[Artifact],
+    data_uri: str,
+    data_fingerprint: str,
+    model_group: str,
+    approval_status: str,
+    registry_root: str,
+    code_version: str,
+    pipeline_name: str,
+    run_id: str,
+) -> str:
+    """Register the model (SageMaker's RegisterModel); returns the registration as JSON."""
+    import json
+
+    from portway.steps.register import register_model
+
+    record = register_model(
+        registry_root=registry_root,
+        model_group=model_group,
+        model_dir=model.path,
+        evaluation_path=evaluation.path,
+        approval_status=approval_status,
+        lineage={
+            "data_uri": data_uri,
+            "data_sha256": data_fingerprint,
+            "pipeline": pipeline_name,
+            "run_id": run_id,
+            "code_version": code_version,
+            # The run folder that produced the model: <runs>/<run-id>/artifacts/<kfp-job>/train/model.
+            "model_artifact_uri": model.uri,
+            "parameters": dict(model.metadata.get("parameters", {})),
+            "gate": dict(evaluation.metadata.get("gate", {})),
+        },
+    )
+    return json.dumps(record)
+
+
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
+def gate_failed(decision: str) -> str:
+    """The gate's else-branch: nothing is registered; say why (SageMaker's FailStep, minus the failure)."""
+    import json
+
+    return json.dumps({"registered": False, "reason": json.loads(decision)["summary"]})

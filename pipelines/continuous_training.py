@@ -1,0 +1,172 @@
+"""The continuous-training pipeline, authored once with the KFP SDK.
+
+    process ──► train ──► evaluate ──► [gate] ──► register        (SageMaker: Processing ►
+                                              └─► gate_failed      Training ► JsonGet+Condition ► RegisterModel)
+
+Resources, GPU placement and retries come from portway.config, never from literals here,
+so every target (kfp.local, KFP IR, Argo) reads the same spec.
+"""
+
+# No `from __future__ import annotations`: KFP reads the pipeline's annotations as types.
+from typing import NamedTuple
+
+from kfp import dsl, kubernetes
+from kfp.dsl import Artifact, Metrics
+from portway.components.evaluate import evaluate
+from portway.components.process import process
+from portway.components.register import gate_failed, register
+from portway.components.train import train
+
+from portway import __version__
+from portway.config import (
+    DEFAULT_RESOURCES,
+    GPU_TAINT,
+    NODE_POOL_LABEL,
+    RETRIES,
+    RETRY_BACKOFF_FACTOR,
+    RETRY_BACKOFF_MAX_SECONDS,
+    RETRY_BACKOFF_SECONDS,
+    ResourceSpec,
+)
+from portway.registry import PENDING
+
+PIPELINE_NAME = "continuous-training"
+DEFAULT_REGISTRY_ROOT = "s3://portway-models/registry"
+
+
+class PipelineOutputs(NamedTuple):
+    registration: str
+    metrics: Metrics
+    evaluation: Artifact
+
+
+def apply_resources(task: dsl.PipelineTask, spec: ResourceSpec) -> dsl.PipelineTask:
+    """Requests, limits, GPU and node-pool placement of one step, from its ResourceSpec."""
+    cpu_limit, memory_limit = spec.limits
+    task.set_cpu_request(spec.cpu).set_memory_request(spec.memory)
+    task.set_cpu_limit(cpu_limit).set_memory_limit(memory_limit)
+    if spec.gpu:
+        task.set_accelerator_type(spec.gpu_type).set_accelerator_limit(spec.gpu)
+        kubernetes.add_toleration(task, **GPU_TAINT)
+    if spec.node_pool:
+        kubernetes.add_node_selector(task, label_key=NODE_POOL_LABEL, label_value=spec.node_pool)
+    return task
+
+
+def apply_retry(task: dsl.PipelineTask, step: str, retries: dict[str, int]) -> dsl.PipelineTask:
+    if retries.get(step):
+        task.set_retry(
+            num_retries=retries[step],
+            backoff_duration=f"{RETRY_BACKOFF_SECONDS}s",
+            backoff_factor=RETRY_BACKOFF_FACTOR,
+            backoff_max_duration=f"{RETRY_BACKOFF_MAX_SECONDS}s",
+        )
+    return task
+
+
+def build_pipeline(
+    resources: "dict[str, ResourceSpec] | None" = None,
+    retries: "dict[str, int] | None" = None,
+):
+    """The pipeline with the given resource spec per step (defaults: portway.config)."""
+    resources = {**DEFAULT_RESOURCES, **(resources or {})}
+    retries = RETRIES if retries is None else retries
+
+    def configured(task: dsl.PipelineTask, step: str) -> dsl.PipelineTask:
+        return apply_retry(apply_resources(task, resources[step]), step, retries)
+
+    @dsl.pipeline(
+        name=PIPELINE_NAME,
+        description="Validate and split data, train XGBoost, evaluate, gate on a metric, register the model.",
+    )
+    def continuous_training(
+        data_uri: str,
+        data_fingerprint: str = "",
+        target: str = "churned",
+        feature_types: str = "{}",
+        validation_fraction: float = 0.15,
+        test_fraction: float = 0.15,
+        seed: int = 42,
+        gpus: int = resources["train"].gpu,
+        max_depth: int = 6,
+        eta: float = 0.1,
+        subsample: float = 0.9,
+        colsample_bytree: float = 0.9,
+        min_child_weight: float = 1.0,
+        num_boost_round: int = 300,
+        early_stopping_rounds: int = 20,
+        gate_metric: str = "auc",
+        threshold: float = 0.8,
+        gate_rules: str = "",
+        model_group: str = "churn",
+        approval_status: str = PENDING,
+        registry_root: str = DEFAULT_REGISTRY_ROOT,
+        code_version: str = __version__,
+    ) -> PipelineOutputs:
+        process_task = configured(
+            process(
+                data_uri=data_uri,
+                data_fingerprint=data_fingerprint,
+                target=target,
+                feature_types=feature_types,
+                validation_fraction=validation_fraction,
+                test_fraction=test_fraction,
+                seed=seed,
+            ),
+            "process",
+        ).set_display_name("process")
+        train_task = configured(
+            train(
+                train_data=process_task.outputs["train_data"],
+                validation_data=process_task.outputs["validation_data"],
+                profile=process_task.outputs["profile"],
+                gpus=gpus,
+                max_depth=max_depth,
+                eta=eta,
+                subsample=subsample,
+                colsample_bytree=colsample_bytree,
+                min_child_weight=min_child_weight,
+                num_boost_round=num_boost_round,
+                early_stopping_rounds=early_stopping_rounds,
+                seed=seed,
+            ),
+            "train",
+        ).set_display_name("train")
+        evaluate_task = configured(
+            evaluate(
+                model=train_task.outputs["model"],
+                test_data=process_task.outputs["test_data"],
+                gate_metric=gate_metric,
+                threshold=threshold,
+                gate_rules=gate_rules,
+            ),
+            "evaluate",
+        ).set_display_name("evaluate")
+        with dsl.If(evaluate_task.outputs["passed"] == True, name="metric-gate"):  # noqa: E712 (KFP condition)
+            register_task = configured(
+                register(
+                    model=train_task.outputs["model"],
+                    evaluation=evaluate_task.outputs["evaluation"],
+                    data_uri=data_uri,
+                    data_fingerprint=data_fingerprint,
+                    model_group=model_group,
+                    approval_status=approval_status,
+                    registry_root=registry_root,
+                    code_version=code_version,
+                    pipeline_name=PIPELINE_NAME,
+                    run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                ),
+                "register",
+            ).set_display_name("register")
+        with dsl.Else(name="metric-gate-failed"):
+            failed_task = configured(gate_failed(decision=evaluate_task.outputs["decision"]), "gate-failed")
+        return PipelineOutputs(
+            registration=dsl.OneOf(register_task.output, failed_task.output),
+            metrics=evaluate_task.outputs["metrics"],
+            evaluation=evaluate_task.outputs["evaluation"],
+        )
+
+    return continuous_training
+
+
+continuous_training = build_pipeline()

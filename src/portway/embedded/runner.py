@@ -1,0 +1,227 @@
+"""The embedded default: run the pipeline on this machine through kfp.local.
+
+No cluster and no network: each step runs as a subprocess of this Python (kfp.local's
+SubprocessRunner), with kfp.local's own task cache shared across runs. Everything a run
+writes goes under `<runs_dir>/<run-id>/`: kfp's artifacts, the full log and summary.json.
+Shared state lives beside the runs: the cache index in `<runs_dir>/.cache` and, by
+default, the model registry in `<runs_dir>/registry`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from portway import __version__
+from portway.embedded.timeline import StepRecord, parse_timeline
+from portway.errors import InputDataError, PipelineFailed
+from portway.names import validate_name
+
+LOG_FILE = "pipeline.log"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    run_dir: str
+    status: str
+    seconds: float
+    steps: list[StepRecord]
+    parameters: dict
+    metrics: dict = field(default_factory=dict)
+    gate: dict = field(default_factory=dict)
+    registration: dict = field(default_factory=dict)
+    evaluation_uri: str = ""
+    reproduce: str = ""
+
+    def to_json(self) -> dict:
+        document = asdict(self)
+        document["steps"] = [asdict(s) for s in self.steps]
+        return document
+
+
+def new_run_id() -> str:
+    return f"{datetime.now(UTC):%Y%m%d-%H%M%S}-{secrets.token_hex(2)}"
+
+
+def fingerprint(data_uri: str) -> str:
+    """Content identity of the input: sha256 of a local file, ETag+size of an S3 object."""
+    if data_uri.startswith("s3://"):
+        from portway.objectstore import describe_s3_error, s3_client, split_s3_uri
+
+        bucket, key = split_s3_uri(data_uri)
+        try:
+            head = s3_client().head_object(Bucket=bucket, Key=key)
+        except Exception as exc:  # botocore raises several unrelated types here
+            raise InputDataError(f"Cannot read the input data {data_uri}: {describe_s3_error(exc, bucket, key)}.") from None
+        return f"s3-etag:{head['ETag'].strip(chr(34))}:{head['ContentLength']}"
+    from portway.fileio import sha256_file
+
+    path = Path(data_uri).expanduser()
+    if not path.is_file():
+        raise InputDataError(f"Input data file {data_uri} does not exist.")
+    return f"sha256:{sha256_file(path)}"
+
+
+class _StepLogHandler(logging.StreamHandler):
+    """kfp.local logs its cache hits on the root logger outside its own log context;
+    this handler writes them into the run log in kfp's own line format."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d - %(levelname)s - %(message)s", "%H:%M:%S"))
+
+
+@contextlib.contextmanager
+def _capture_output(log_path: Path):
+    """Send kfp.local's console output (and warnings) into the run's log file."""
+    with open(log_path, "a", buffering=1) as log_stream:
+        root = logging.getLogger()
+        handler = _StepLogHandler(log_stream)
+        previous_level = root.level
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        with warnings.catch_warnings():
+            # kfp.local warns that it ignores resources, GPU and kfp-kubernetes settings and that
+            # the image is not used: expected here; the full text is in the log.
+            warnings.simplefilter("always")
+            logging.captureWarnings(True)
+            try:
+                with contextlib.redirect_stdout(log_stream), contextlib.redirect_stderr(log_stream):
+                    yield
+            finally:
+                logging.captureWarnings(False)
+                root.removeHandler(handler)
+                root.setLevel(previous_level)
+
+
+def pipeline_defaults(pipeline) -> dict:
+    """The pipeline's own parameter defaults, as its compiled interface declares them."""
+    return {name: spec.default for name, spec in pipeline.component_spec.inputs.items() if spec.default is not None}
+
+
+def preflight(parameters: dict) -> None:
+    """Refuse bad parameters before any step starts, with the step's own checks."""
+    from portway.registry import check_approval_status
+    from portway.steps.gate import build_rules
+    from portway.steps.process import parse_feature_types, validate_fractions
+    from portway.steps.train import choose_device, validate_hyperparameters
+
+    build_rules(parameters["gate_metric"], parameters["threshold"], parameters.get("gate_rules", ""))
+    check_approval_status(parameters["approval_status"])
+    validate_name(parameters["model_group"], "model group")
+    parse_feature_types(parameters.get("feature_types"))
+    validate_fractions(parameters["validation_fraction"], parameters["test_fraction"])
+    choose_device(parameters["gpus"], cuda_present=False)
+    validate_hyperparameters(
+        {k: parameters[k] for k in ("max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight")},
+        parameters["num_boost_round"], parameters["early_stopping_rounds"],
+    )
+
+
+def run_pipeline(
+    parameters: dict,
+    runs_dir: str | os.PathLike = "runs",
+    run_id: str | None = None,
+    enable_cache: bool = True,
+    pipeline=None,
+    reproduce: str = "",
+) -> RunResult:
+    """Run the continuous-training pipeline locally. `parameters` are the pipeline's
+    parameters; `data_fingerprint` and `code_version` are filled in when absent."""
+    from kfp import local
+
+    if pipeline is None:
+        from portway.pipelines.continuous_training import continuous_training as pipeline
+
+    runs_dir = Path(runs_dir).resolve()
+    run_id = validate_name(run_id or new_run_id(), "run id")
+    run_dir = runs_dir / run_id
+    if run_dir.exists():
+        raise InputDataError(f"Run folder {run_dir} already exists; choose another --run-id.")
+    parameters = {**pipeline_defaults(pipeline), **parameters}
+    preflight(parameters)
+    if not parameters.get("data_fingerprint"):
+        parameters["data_fingerprint"] = fingerprint(parameters["data_uri"])
+    parameters["code_version"] = parameters.get("code_version") or __version__
+
+    run_dir.mkdir(parents=True)
+    log_path = run_dir / LOG_FILE
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(run_dir / "artifacts"),
+        raise_on_error=True,
+        enable_caching=enable_cache,
+        cache_root=str(runs_dir / ".cache"),
+    )
+    started = time.perf_counter()
+    failure: BaseException | None = None
+    outputs = {}
+    try:
+        with _capture_output(log_path):
+            task = pipeline(**parameters)
+            outputs = task.outputs
+    except RuntimeError as exc:  # kfp.local's way of saying a task failed
+        failure = exc
+    seconds = time.perf_counter() - started
+    steps = parse_timeline(log_path.read_text(errors="replace"))
+
+    result = RunResult(run_id=run_id, run_dir=str(run_dir), status="FAILED" if failure else "SUCCEEDED",
+                       seconds=seconds, steps=steps, parameters=parameters, reproduce=reproduce)
+    if failure is None:
+        evaluation = outputs["evaluation"]
+        result.metrics = dict(evaluation.metadata.get("metrics", {}))
+        result.gate = dict(evaluation.metadata.get("gate", {}))
+        result.evaluation_uri = str(Path(evaluation.uri))
+        result.registration = json.loads(outputs["registration"])
+    _write_summary(run_dir, result)
+    if failure is not None:
+        failed = [s for s in steps if s.status not in ("SUCCESS", "RUNNING")] or steps[-1:]
+        step = failed[0] if failed else None
+        reason = (step.error if step and step.error else str(failure).splitlines()[0])
+        where = f"step '{step.name}' failed" if step else "the pipeline failed"
+        raise PipelineFailed(f"Run {run_id}: {where}: {reason} (full log: {log_path})")
+    return result
+
+
+def _write_summary(run_dir: Path, result: RunResult) -> None:
+    from portway.fileio import write_json_atomic
+
+    write_json_atomic(run_dir / SUMMARY_FILE, result.to_json())
+
+
+def format_summary(result: RunResult, reproduce: str = "") -> str:
+    """The human summary `portway run` prints."""
+    lines = [f"Run {result.run_id}: {result.status} in {result.seconds:.1f}s  ({result.run_dir})", ""]
+    lines.append(f"  {'step':<14}{'status':<10}{'wall':>8}  cache")
+    for step in result.steps:
+        cache = "hit (reused earlier output)" if step.cached else "miss (executed)"
+        retries = f", {step.attempts} attempts" if step.attempts > 1 else ""
+        lines.append(f"  {step.name:<14}{step.status:<10}{step.seconds:>7.1f}s  {cache}{retries}")
+    if result.metrics:
+        lines.append("")
+        lines.append("  metrics (test split): " + "  ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+    if result.gate:
+        verdict = "PASSED" if result.gate.get("passed") else "FAILED"
+        lines.append(f"  gate: {verdict}: {result.gate.get('summary', '')}")
+    registration = result.registration
+    if registration.get("registered"):
+        lines.append(
+            f"  registered: {registration['group']} version {registration['version']}, "
+            f"{registration['approval_status']}, {registration['artifact_uri']}"
+        )
+    elif registration:
+        lines.append(f"  not registered: {registration.get('reason', 'the gate did not pass')}")
+    if reproduce:
+        lines += ["", f"  reproduce: {reproduce}"]
+    return "\n".join(lines)
+

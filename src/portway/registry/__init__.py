@@ -1,0 +1,156 @@
+"""The model registry: model package groups, numbered versions, approval status.
+
+Layout under the registry root (a local directory or an s3:// prefix, same layout):
+
+    groups/<group>/artifacts/<artifact-id>/model.json, feature_schema.json, evaluation.json
+    groups/<group>/versions/00000001.json     one record per version: the commit point
+
+A version is created by writing its record with an exclusive create (S3 `IfNoneMatch="*"`,
+a hard link on a filesystem). Artifacts are uploaded first, under a fresh id, so a record
+never points at a missing model; a registration that fails before its record is written
+leaves no version behind. Concurrent registrations each take the next free number: none is
+lost, none is duplicated.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from portway.errors import ParameterError, RegistryError
+from portway.names import validate_name
+from portway.objectstore import NotFound, ObjectStore, open_store
+
+PENDING = "PendingManualApproval"
+APPROVED = "Approved"
+REJECTED = "Rejected"
+APPROVAL_STATUSES = (PENDING, APPROVED, REJECTED)
+RECORD_SCHEMA = "portway.dev/model-version/v1"
+# Each attempt is one conditional write; far more than any realistic number of racing writers.
+MAX_ALLOCATION_ATTEMPTS = 1000
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def current_user() -> str:
+    return os.environ.get("PORTWAY_USER") or getpass.getuser()
+
+
+def check_approval_status(status: str) -> str:
+    if status not in APPROVAL_STATUSES:
+        raise ParameterError(f"approval_status {status!r} is not valid; expected one of {', '.join(APPROVAL_STATUSES)}.")
+    return status
+
+
+class ModelRegistry:
+    def __init__(self, root_uri: str, store: ObjectStore | None = None):
+        self.store = store or open_store(root_uri)
+        self.root_uri = self.store.root_uri
+
+    # -- keys ---------------------------------------------------------------------------
+    @staticmethod
+    def version_key(group: str, version: int) -> str:
+        return f"groups/{group}/versions/{version:08d}.json"
+
+    @staticmethod
+    def artifact_prefix(group: str, artifact_id: str) -> str:
+        return f"groups/{group}/artifacts/{artifact_id}"
+
+    # -- reading ------------------------------------------------------------------------
+    def groups(self) -> list[str]:
+        names = {key.split("/")[1] for key in self.store.list("groups/") if key.count("/") >= 3}
+        return sorted(names)
+
+    def versions(self, group: str) -> list[int]:
+        validate_name(group, "model group")
+        numbers = []
+        for key in self.store.list(f"groups/{group}/versions/"):
+            stem = key.rsplit("/", 1)[-1].removesuffix(".json")
+            if stem.isdigit():
+                numbers.append(int(stem))
+        return sorted(numbers)
+
+    def get(self, group: str, version: int) -> dict:
+        record, _ = self.get_with_etag(group, version)
+        return record
+
+    def get_with_etag(self, group: str, version: int) -> tuple[dict, str]:
+        validate_name(group, "model group")
+        key = self.version_key(group, version)
+        try:
+            stored = self.store.get(key)
+        except NotFound:
+            raise RegistryError(f"Model {group}:{version} does not exist in the registry at {self.root_uri}.") from None
+        try:
+            record = json.loads(stored.data)
+            if not isinstance(record, dict) or record.get("version") != version:
+                raise ValueError("not a version record")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise RegistryError(
+                f"Registry entry {self.store.uri(key)} is corrupt ({exc}); fix or remove it by hand."
+            ) from None
+        return record, stored.etag
+
+    # -- writing ------------------------------------------------------------------------
+    def register(
+        self,
+        group: str,
+        model_dir: str | os.PathLike,
+        metrics: dict,
+        lineage: dict,
+        approval_status: str = PENDING,
+        evaluation_path: str | os.PathLike | None = None,
+        extra_files: dict[str, str | os.PathLike] | None = None,
+        description: str = "",
+    ) -> dict:
+        """Upload the model's files and create the next version. Returns the version record."""
+        validate_name(group, "model group")
+        check_approval_status(approval_status)
+        model_dir = Path(model_dir)
+        if not (model_dir / "model.json").is_file():
+            raise RegistryError(f"{model_dir} holds no model.json; nothing to register.")
+
+        artifact_id = uuid.uuid4().hex[:16]
+        prefix = self.artifact_prefix(group, artifact_id)
+        files = {p.name: p for p in sorted(model_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
+        if evaluation_path is not None:
+            files["evaluation.json"] = Path(evaluation_path)
+        for name, path in (extra_files or {}).items():
+            files[validate_name(name, "artifact file name")] = Path(path)
+        for name, path in files.items():
+            self.store.upload_file(path, f"{prefix}/{name}")
+
+        user = current_user()
+        created = now_iso()
+        record = {
+            "schema": RECORD_SCHEMA,
+            "group": group,
+            "version": 0,
+            "approval_status": approval_status,
+            "created_at": created,
+            "created_by": user,
+            "description": description,
+            "model_format": "xgboost",
+            "artifact_uri": self.store.uri(prefix) + "/",
+            "files": sorted(files),
+            "metrics": metrics,
+            "lineage": lineage,
+            "history": [{"status": approval_status, "at": created, "by": user, "reason": "registered"}],
+        }
+        version = (max(self.versions(group), default=0)) + 1
+        for _ in range(MAX_ALLOCATION_ATTEMPTS):
+            record["version"] = version
+            if self.store.put_if_absent(self.version_key(group, version), json.dumps(record, indent=2).encode()):
+                return record
+            version += 1  # somebody took this number first: try the next
+        raise RegistryError(f"Could not allocate a version in {group} after {MAX_ALLOCATION_ATTEMPTS} attempts.")
+
+
+def open_registry(root_uri: str) -> ModelRegistry:
+    return ModelRegistry(root_uri)

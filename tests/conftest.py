@@ -1,0 +1,98 @@
+"""Shared fixtures: datasets, an S3 server on loopback, the shared upstream schemas."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# Upstream CRDs and JSON schemas live beside the project, never inside it.
+SCHEMAS_DIR = Path(os.environ.get("PORTWAY_SHARED_SCHEMAS", REPO_ROOT.parent / "shared" / "schemas"))
+
+TEST_AWS_ACCESS_KEY_ID = "AKIAPORTWAYTESTKEY01"
+TEST_AWS_SECRET_ACCESS_KEY = "portway-test-secret-Zx9Qw7Lm3Vb5Nc1Kd8"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def schemas_dir() -> Path:
+    if not SCHEMAS_DIR.is_dir():
+        pytest.skip(f"upstream schemas not found at {SCHEMAS_DIR} (set PORTWAY_SHARED_SCHEMAS)")
+    return SCHEMAS_DIR
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A moto S3 server on 127.0.0.1 (a real HTTP endpoint; honours IfNoneMatch/IfMatch)."""
+    from moto.server import ThreadedMotoServer
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    """Point boto3 (in this process and in step subprocesses) at the loopback S3 server."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", TEST_AWS_ACCESS_KEY_ID)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", TEST_AWS_SECRET_ACCESS_KEY)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    return s3_server
+
+
+@pytest.fixture
+def s3_bucket(s3_env):
+    """A fresh, empty bucket; returns its name."""
+    import uuid
+
+    import boto3
+
+    name = f"portway-test-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3").create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture(scope="session")
+def churn_csv(tmp_path_factory) -> Path:
+    """2,000 rows of the synthetic churn data (quick to train on)."""
+    from portway.datasets.generate import generate
+
+    return generate(tmp_path_factory.mktemp("data") / "churn.csv", rows=2000, seed=11)
+
+
+@pytest.fixture(scope="session")
+def processed(churn_csv, tmp_path_factory) -> dict:
+    """The churn data run through `process`: paths of the splits and the profile."""
+    from portway.steps.process import process_dataset
+
+    out = tmp_path_factory.mktemp("processed")
+    paths = {name: str(out / f"{name}.parquet") for name in ("train", "validation", "test")}
+    profile = process_dataset(str(churn_csv), "churned", paths["train"], paths["validation"], paths["test"],
+                              str(out / "profile.json"))
+    return {**paths, "profile": profile, "profile_path": str(out / "profile.json"), "dir": out}
+
+
+@pytest.fixture(scope="session")
+def trained(processed, tmp_path_factory) -> dict:
+    """A model trained on `processed`, with its evaluation."""
+    from portway.steps.evaluate import evaluate_model
+    from portway.steps.train import train_model
+
+    out = tmp_path_factory.mktemp("model")
+    record = train_model(processed["train"], processed["validation"], processed["profile"], str(out / "model"),
+                         num_boost_round=60)
+    evaluation = evaluate_model(str(out / "model"), processed["test"], str(out / "evaluation.json"))
+    return {"model_dir": str(out / "model"), "record": record, "evaluation": evaluation,
+            "evaluation_path": str(out / "evaluation.json")}
