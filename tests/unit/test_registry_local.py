@@ -60,3 +60,22 @@ def test_missing_version_and_corrupt_record(tmp_path, trained):
     path.write_text(json.dumps({"version": 1})[:-3])
     with pytest.raises(RegistryError, match="corrupt"):
         registry.get("churn", 1)
+
+
+def test_resolve_latest_approved_and_skip_corrupt(tmp_path, trained):
+    from portway.registry import APPROVED
+
+    registry = ModelRegistry(str(tmp_path / "reg"))
+    register(registry, trained, status=APPROVED)
+    register(registry, trained, status=APPROVED)
+    register(registry, trained)
+    assert registry.resolve("churn")["version"] == 3
+    assert registry.resolve("churn:approved")["version"] == 2
+    assert registry.resolve("churn:1")["version"] == 1
+    (tmp_path / "reg/groups/churn/versions/00000002.json").write_text("{not json")
+    with pytest.warns(UserWarning, match="00000002.json is corrupt"):
+        assert registry.resolve("churn:approved")["version"] == 1
+    records, problems = registry.records("churn")
+    assert [r["version"] for r in records] == [1, 3] and len(problems) == 1
+    with pytest.raises(ParameterError, match="not understood"):
+        registry.resolve("churn:newest")

@@ -18,6 +18,7 @@ import getpass
 import json
 import os
 import uuid
+import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -96,6 +97,48 @@ class ModelRegistry:
                 f"Registry entry {self.store.uri(key)} is corrupt ({exc}); fix or remove it by hand."
             ) from None
         return record, stored.etag
+
+    def records(self, group: str) -> tuple[list[dict], list[str]]:
+        """Every readable version record of `group`, oldest first, and a message per corrupt one.
+
+        A corrupt entry (truncated or hand-edited JSON) is reported, never fatal: the other
+        versions stay listable and resolvable."""
+        records, problems = [], []
+        for version in self.versions(group):
+            try:
+                records.append(self.get(group, version))
+            except RegistryError as exc:
+                problems.append(str(exc))
+        return records, problems
+
+    def newest_approved(self, group: str) -> dict | None:
+        """The newest Approved version of `group` (the champion), or None."""
+        records, problems = self.records(group)
+        for problem in problems:
+            warnings.warn(f"skipping a registry entry: {problem}", stacklevel=2)
+        approved = [r for r in records if r.get("approval_status") == APPROVED]
+        return approved[-1] if approved else None
+
+    def resolve(self, reference: str) -> dict:
+        """`GROUP`, `GROUP:VERSION`, `GROUP:latest` or `GROUP:approved` to a version record."""
+        group, _, selector = reference.partition(":")
+        validate_name(group, "model group")
+        if selector == "approved":
+            record = self.newest_approved(group)
+            if record is None:
+                raise RegistryError(f"Model group {group!r} has no Approved version in {self.root_uri}.")
+            return record
+        if selector in ("", "latest"):
+            versions = self.versions(group)
+            if not versions:
+                raise RegistryError(f"Model group {group!r} has no versions in {self.root_uri}.")
+            return self.get(group, versions[-1])
+        if not selector.isdigit():
+            raise ParameterError(
+                f"Model reference {reference!r} is not understood; expected GROUP, GROUP:VERSION, "
+                "GROUP:latest or GROUP:approved."
+            )
+        return self.get(group, int(selector))
 
     # -- writing ------------------------------------------------------------------------
     def register(
