@@ -41,3 +41,7 @@ ci: test ## What .ci/run runs
 .PHONY: clean
 clean: ## Remove run folders and build output (keeps .venv)
 	rm -rf runs build .pytest_cache
+
+.PHONY: bench
+bench: $(VENV_STAMP) ## Run the benchmarks (~15 min); writes bench/results.json and BENCHMARKS.md
+	$(PY) bench/benchmarks.py $(BENCH_ARGS)

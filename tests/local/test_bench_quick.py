@@ -1,0 +1,32 @@
+"""`bench/benchmarks.py --quick` runs end to end and writes well-formed results (no timing asserted)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.local
+
+
+def test_quick_benchmark_writes_results_and_table(tmp_path):
+    results_path, markdown_path = tmp_path / "results.json", tmp_path / "BENCHMARKS.md"
+    proc = subprocess.run([sys.executable, str(REPO / "bench" / "benchmarks.py"), "--quick", "--output",
+                           str(results_path), "--markdown", str(markdown_path)], capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads(results_path.read_text())
+    assert results["quick"] is True and results["machine"]["cpus"] >= 1
+    benchmarks = results["benchmarks"]
+    for rows, figures in benchmarks["orchestration"].items():
+        assert figures["portway_run"]["median"] > 0 and figures["direct_functions"]["median"] > 0
+        assert figures["cached_rerun_all_hits"] is True
+        assert figures["changed_hyperparameter_reran"] == {"process": False, "train": True, "evaluate": True,
+                                                           "register": True}
+    for figures in benchmarks["process"].values():
+        assert figures["process_peak_rss_bytes"] > 0 and figures["arrow_in_memory_bytes"] > 0
+    assert benchmarks["training"]["device"] == "cpu"
+    table = markdown_path.read_text()
+    assert "| # | measure |" in table and "quick smoke run" in table
