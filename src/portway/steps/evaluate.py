@@ -101,7 +101,7 @@ def metrics_from_report(report: dict) -> dict:
 
 def evaluate_model(model_dir: str, test_path: str, evaluation_path: str) -> dict:
     """Score the model on the test split and write evaluation.json. Returns
-    {"metrics", "confusion_matrix", "classes", "curves", "test_rows", "report"}."""
+    {"metrics", "confusion_matrix", "classes", "curves", "test_rows", "report", "feature_importance"}."""
     from portway.fileio import read_json
     from portway.steps.splits import load_split
     from portway.steps.train import FEATURE_SCHEMA_FILE, load_booster
@@ -119,4 +119,6 @@ def evaluate_model(model_dir: str, test_path: str, evaluation_path: str) -> dict
         "curves": scored["curves"],
         "test_rows": int(len(y)),
         "report": report,
+        # XGBoost's "gain": the mean loss reduction of the splits on a feature; unused features are absent.
+        "feature_importance": {name: float(gain) for name, gain in booster.get_score(importance_type="gain").items()},
     }

@@ -109,12 +109,19 @@ class GateCheck:
     note: str
 
 
-def decide(rules: list[GateRule], metrics: dict, champion_metrics: dict | None = None) -> dict:
-    """Apply every rule; the gate passes only if all pass. Returns a JSON-able decision."""
+def decide(rules: list[GateRule], metrics: dict, champion_metrics: dict | None = None,
+           champion_error: str = "") -> dict:
+    """Apply every rule; the gate passes only if all pass. Returns a JSON-able decision.
+
+    `champion_error` says an approved champion exists but could not be scored: every
+    relative rule then fails (fail closed), its note carrying the error."""
     checks = []
     for rule in rules:
         value = float(metrics[rule.metric])
         if rule.relative:
+            if champion_error:
+                checks.append(GateCheck(str(rule), rule.metric, value, None, False, champion_error))
+                continue
             if champion_metrics is None:
                 checks.append(GateCheck(str(rule), rule.metric, value, None, True,
                                         "no approved champion yet: relative rule passes"))
@@ -128,9 +135,15 @@ def decide(rules: list[GateRule], metrics: dict, champion_metrics: dict | None =
         checks.append(GateCheck(str(rule), rule.metric, value, bound, passed, note))
     passed = all(c.passed for c in checks)
     failed = [c for c in checks if not c.passed]
+    # A relative rule's note names the champion's score (or why there is none): keep it in the summary.
     if passed:
-        summary = "passed: " + "; ".join(f"{c.metric}={c.value:.4f} ({c.rule})" for c in checks)
+        summary = "passed: " + "; ".join(
+            f"{c.metric}={c.value:.4f} ({c.rule}" + (f"; {c.note})" if "champion" in c.rule else ")") for c in checks
+        )
     else:
-        summary = "failed: " + "; ".join(f"{c.metric}={c.value:.4f} does not satisfy {c.rule}" for c in failed)
+        summary = "failed: " + "; ".join(
+            f"{c.metric}={c.value:.4f} does not satisfy {c.rule}" + (f" ({c.note})" if "champion" in c.rule else "")
+            for c in failed
+        )
     return {"passed": passed, "summary": summary, "checks": [asdict(c) for c in checks],
             "champion": champion_metrics is not None}
