@@ -1,0 +1,1 @@
+"""Developer tooling that runs from a checkout (chart linting); not used by pipelines."""
