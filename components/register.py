@@ -1,7 +1,7 @@
 """register component: a new model version in the registry. Logic: portway.steps.register."""
 
 from kfp import dsl
-from kfp.dsl import Artifact, Input, Model
+from kfp.dsl import HTML, Artifact, Input, Model
 
 from portway.config import DEFAULT_IMAGE
 
@@ -10,6 +10,7 @@ from portway.config import DEFAULT_IMAGE
 def register(
     model: Input[Model],
     evaluation: Input[Artifact],
+    report: Input[HTML],
     data_uri: str,
     data_fingerprint: str,
     model_group: str,
@@ -19,7 +20,7 @@ def register(
     pipeline_name: str,
     run_id: str,
 ) -> str:
-    """Register the model (SageMaker's RegisterModel); returns the registration as JSON."""
+    """Register the model (SageMaker's RegisterModel) with its evaluation report; returns the registration as JSON."""
     import json
 
     from portway.steps.register import register_model
@@ -30,6 +31,7 @@ def register(
         model_dir=model.path,
         evaluation_path=evaluation.path,
         approval_status=approval_status,
+        extra_files={"report.html": report.path},
         lineage={
             "data_uri": data_uri,
             "data_sha256": data_fingerprint,
@@ -39,6 +41,8 @@ def register(
             # The run folder that produced the model: <runs>/<run-id>/artifacts/<kfp-job>/train/model.
             "model_artifact_uri": model.uri,
             "parameters": dict(model.metadata.get("parameters", {})),
+            # The gate's decision: every rule with the candidate's score and its bound, and the
+            # champion (version and its scores on this test split) when there was one.
             "gate": dict(evaluation.metadata.get("gate", {})),
         },
     )

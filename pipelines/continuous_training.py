@@ -11,7 +11,7 @@ so every target (kfp.local, KFP IR, Argo) reads the same spec.
 from typing import NamedTuple
 
 from kfp import dsl, kubernetes
-from kfp.dsl import Artifact, Metrics
+from kfp.dsl import HTML, Artifact, Metrics
 from portway.components.evaluate import evaluate
 from portway.components.process import process
 from portway.components.register import gate_failed, register
@@ -38,6 +38,7 @@ class PipelineOutputs(NamedTuple):
     registration: str
     metrics: Metrics
     evaluation: Artifact
+    report: HTML
 
 
 def apply_resources(task: dsl.PipelineTask, spec: ResourceSpec) -> dsl.PipelineTask:
@@ -102,6 +103,12 @@ def build_pipeline(
         approval_status: str = PENDING,
         registry_root: str = DEFAULT_REGISTRY_ROOT,
         code_version: str = __version__,
+        # "group:version" pins the champion and makes it part of evaluate's cache key: the local
+        # runner resolves it before the run, so approving a new version re-runs evaluate. "auto"
+        # (the default of a compiled pipeline on a cluster) resolves the newest Approved version
+        # when evaluate runs; a cached evaluate may then hold an older champion's comparison, so
+        # pass the champion explicitly (or disable caching for evaluate) when that matters.
+        champion: str = "auto",
     ) -> PipelineOutputs:
         process_task = configured(
             process(
@@ -136,9 +143,13 @@ def build_pipeline(
             evaluate(
                 model=train_task.outputs["model"],
                 test_data=process_task.outputs["test_data"],
+                profile=process_task.outputs["profile"],
                 gate_metric=gate_metric,
                 threshold=threshold,
                 gate_rules=gate_rules,
+                registry_root=registry_root,
+                model_group=model_group,
+                champion=champion,
             ),
             "evaluate",
         ).set_display_name("evaluate")
@@ -147,6 +158,7 @@ def build_pipeline(
                 register(
                     model=train_task.outputs["model"],
                     evaluation=evaluate_task.outputs["evaluation"],
+                    report=evaluate_task.outputs["report"],
                     data_uri=data_uri,
                     data_fingerprint=data_fingerprint,
                     model_group=model_group,
@@ -164,6 +176,7 @@ def build_pipeline(
             registration=dsl.OneOf(register_task.output, failed_task.output),
             metrics=evaluate_task.outputs["metrics"],
             evaluation=evaluate_task.outputs["evaluation"],
+            report=evaluate_task.outputs["report"],
         )
 
     return continuous_training

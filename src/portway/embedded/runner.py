@@ -27,6 +27,8 @@ from portway.names import validate_name
 
 LOG_FILE = "pipeline.log"
 SUMMARY_FILE = "summary.json"
+# A copy of the evaluate step's HTML artifact, named so a browser renders it as HTML.
+REPORT_FILE = "report.html"
 
 
 @dataclass
@@ -41,6 +43,7 @@ class RunResult:
     gate: dict = field(default_factory=dict)
     registration: dict = field(default_factory=dict)
     evaluation_uri: str = ""
+    report_uri: str = ""
     reproduce: str = ""
 
     def to_json(self) -> dict:
@@ -112,6 +115,7 @@ def pipeline_defaults(pipeline) -> dict:
 def preflight(parameters: dict) -> None:
     """Refuse bad parameters before any step starts, with the step's own checks."""
     from portway.registry import check_approval_status
+    from portway.steps.champion import parse_champion
     from portway.steps.gate import build_rules
     from portway.steps.process import parse_feature_types, validate_fractions
     from portway.steps.train import choose_device, validate_hyperparameters
@@ -119,6 +123,7 @@ def preflight(parameters: dict) -> None:
     build_rules(parameters["gate_metric"], parameters["threshold"], parameters.get("gate_rules", ""))
     check_approval_status(parameters["approval_status"])
     validate_name(parameters["model_group"], "model group")
+    parse_champion(parameters.get("champion", ""), parameters["model_group"])
     parse_feature_types(parameters.get("feature_types"))
     validate_fractions(parameters["validation_fraction"], parameters["test_fraction"])
     choose_device(parameters["gpus"], cuda_present=False)
@@ -140,6 +145,9 @@ def run_pipeline(
     parameters; `data_fingerprint` and `code_version` are filled in when absent."""
     from kfp import local
 
+    from portway.steps.champion import AUTO as AUTO_CHAMPION
+    from portway.steps.champion import current_champion
+
     if pipeline is None:
         from portway.pipelines.continuous_training import continuous_training as pipeline
 
@@ -153,6 +161,10 @@ def run_pipeline(
     if not parameters.get("data_fingerprint"):
         parameters["data_fingerprint"] = fingerprint(parameters["data_uri"])
     parameters["code_version"] = parameters.get("code_version") or __version__
+    if parameters.get("champion", AUTO_CHAMPION) == AUTO_CHAMPION:
+        # Pin the champion now: as a parameter of evaluate it is part of the cache key, so
+        # approving a new version makes the next run re-score instead of reusing a stale comparison.
+        parameters["champion"] = current_champion(parameters["registry_root"], parameters["model_group"])
 
     run_dir.mkdir(parents=True)
     log_path = run_dir / LOG_FILE
@@ -183,6 +195,8 @@ def run_pipeline(
         result.gate = dict(evaluation.metadata.get("gate", {}))
         result.evaluation_uri = str(Path(evaluation.uri))
         result.registration = json.loads(outputs["registration"])
+        if "report" in outputs:
+            result.report_uri = _copy_report(Path(outputs["report"].uri), run_dir)
     _write_summary(run_dir, result)
     if failure is not None:
         failed = [s for s in steps if s.status not in ("SUCCESS", "RUNNING")] or steps[-1:]
@@ -191,6 +205,16 @@ def run_pipeline(
         where = f"step '{step.name}' failed" if step else "the pipeline failed"
         raise PipelineFailed(f"Run {run_id}: {where}: {reason} (full log: {log_path})")
     return result
+
+
+def _copy_report(artifact_path: Path, run_dir: Path) -> str:
+    """Copy the HTML artifact (kfp names it without a suffix) into the run folder as report.html.
+    A cached evaluate's artifact lives in an earlier run's folder; the copy keeps each run's own."""
+    import shutil
+
+    target = run_dir / REPORT_FILE
+    shutil.copyfile(artifact_path, target)
+    return str(target)
 
 
 def _write_summary(run_dir: Path, result: RunResult) -> None:
@@ -211,6 +235,8 @@ def format_summary(result: RunResult, reproduce: str = "") -> str:
         lines.append("")
         lines.append("  metrics (test split): " + "  ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
     if result.gate:
+        if "champion" in result.gate:
+            lines.append(f"  champion: {champion_line(result.gate, result.metrics)}")
         verdict = "PASSED" if result.gate.get("passed") else "FAILED"
         lines.append(f"  gate: {verdict}: {result.gate.get('summary', '')}")
     registration = result.registration
@@ -221,7 +247,23 @@ def format_summary(result: RunResult, reproduce: str = "") -> str:
         )
     elif registration:
         lines.append(f"  not registered: {registration.get('reason', 'the gate did not pass')}")
+    if result.report_uri:
+        lines.append(f"  report: {result.report_uri}")
     if reproduce:
         lines += ["", f"  reproduce: {reproduce}"]
     return "\n".join(lines)
 
+
+
+def champion_line(gate: dict, metrics: dict) -> str:
+    """Who the champion was and both scores on the metrics the gate compared."""
+    champion = gate.get("champion")
+    if not champion:
+        return "none approved yet in this model group (relative rules pass)"
+    if champion.get("error"):
+        return champion["error"]
+    compared = [c["metric"] for c in gate.get("checks", []) if "champion" in c["rule"]] or ["auc"]
+    scores = "  ".join(
+        f"{name} {champion['metrics'][name]:.4f} (candidate {metrics[name]:.4f})" for name in dict.fromkeys(compared)
+    )
+    return f"{champion['reference']}, on this run's test split: {scores}"

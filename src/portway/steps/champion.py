@@ -89,15 +89,13 @@ def find_champion(registry_root: str, model_group: str, champion: str) -> dict |
     return record
 
 
-def download_champion(record: dict, into: str | Path) -> Path:
+def download_champion(registry, record: dict, into: str | Path) -> Path:
     """Copy the champion's model.json and feature_schema.json from the registry into `into`."""
-    from portway.objectstore import open_store
     from portway.steps.train import FEATURE_SCHEMA_FILE, MODEL_FILE
 
-    store = open_store(record["artifact_uri"])
     into = Path(into)
     for name in (MODEL_FILE, FEATURE_SCHEMA_FILE):
-        store.download_file(name, into / name)
+        registry.store.download_file(registry.artifact_key(record, name), into / name)
     return into
 
 
@@ -143,7 +141,7 @@ def champion_features(champion_schema: dict, candidate_schema: dict, X, referenc
     return np.column_stack(columns).astype(np.float32) if columns else X[:, :0]
 
 
-def score_champion(record: dict, candidate_schema: dict, X, y) -> ChampionScore:
+def score_champion(registry, record: dict, candidate_schema: dict, X, y) -> ChampionScore:
     """Load the champion (JSON only, never pickle) and score it on the candidate's (X, y)."""
     from xgboost.core import XGBoostError
 
@@ -154,7 +152,7 @@ def score_champion(record: dict, candidate_schema: dict, X, y) -> ChampionScore:
     reference = f"{record['group']}:{record['version']}"
     with tempfile.TemporaryDirectory(prefix="portway-champion-") as tmp:
         try:
-            download_champion(record, tmp)
+            download_champion(registry, record, tmp)
             schema = read_json(Path(tmp) / FEATURE_SCHEMA_FILE)
             booster = load_booster(tmp)
             matrix = champion_features(schema, candidate_schema, X, reference)
@@ -182,6 +180,7 @@ def evaluate_against_champion(
     """The evaluate step: score the candidate (evaluation.json), score the champion on the same
     test split, decide the gate and write the HTML report. Returns what the component publishes."""
     from portway.fileio import read_json
+    from portway.registry import open_registry
     from portway.report import build_report
     from portway.steps.evaluate import evaluate_model
     from portway.steps.gate import decide
@@ -200,7 +199,7 @@ def evaluate_against_champion(
     if record is not None:
         candidate_schema = read_json(Path(model_dir) / FEATURE_SCHEMA_FILE)
         X, y = load_split(test_path, candidate_schema)
-        scored = score_champion(record, candidate_schema, X, y)
+        scored = score_champion(open_registry(registry_root), record, candidate_schema, X, y)
 
     decision = decide(rules, result["metrics"], scored.metrics if scored and not scored.error else None,
                       champion_error=scored.error if scored else "")

@@ -14,6 +14,7 @@ def register_model(
     evaluation_path: str,
     approval_status: str,
     lineage: dict,
+    extra_files: dict | None = None,
 ) -> dict:
     """Create the next version of `model_group`; returns its record plus `"registered": True`."""
     report = read_json(evaluation_path)
@@ -25,5 +26,6 @@ def register_model(
         lineage=lineage,
         approval_status=approval_status,
         evaluation_path=evaluation_path,
+        extra_files=extra_files,
     )
     return {"registered": True, **record}
