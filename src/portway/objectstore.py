@@ -20,14 +20,35 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-from portway.errors import StorageError
+from portway.errors import ParameterError, StorageError
 
-# The one retry policy for every S3 call Portway makes. botocore's "standard" mode retries
-# throttling (503 SlowDown), 5xx answers and dropped connections with exponential backoff and
-# jitter, and never retries 4xx client errors such as 403 or 412 (a lost conditional write).
-S3_RETRY_POLICY = {"mode": "standard", "max_attempts": 6}
+# The one retry policy for every S3 call Portway makes (README "Failure behaviour").
+# botocore's "standard" mode retries throttling (503 SlowDown, 429), 500/502/503/504 answers,
+# RequestTimeout and dropped or refused connections, waiting rand(0, 1) * min(scale * 2**n, 20 s)
+# before retry n (scale 1 s after throttling, 50 ms otherwise), and draws each retry from a
+# per-client quota (500 tokens: 5 per throttling retry, 14 per other retry) so a dead endpoint is
+# not hammered. It never retries a 4xx answer: 403, 404 and 412 (a lost conditional write) are
+# final. PORTWAY_S3_MAX_ATTEMPTS (1-20) overrides the attempt count, e.g. to fail fast in a test.
+# botocore's own "max_attempts" key counts retries only; "total_max_attempts" counts every try.
+S3_RETRY_POLICY = {"mode": "standard", "total_max_attempts": 6}
+S3_MAX_ATTEMPTS_ENV = "PORTWAY_S3_MAX_ATTEMPTS"
+S3_MAX_ATTEMPTS_LIMIT = 20
 S3_CONNECT_TIMEOUT_SECONDS = 5
 S3_READ_TIMEOUT_SECONDS = 30
+
+
+def s3_retry_policy() -> dict:
+    """S3_RETRY_POLICY with the attempt count from PORTWAY_S3_MAX_ATTEMPTS when set."""
+    policy = dict(S3_RETRY_POLICY)
+    value = os.environ.get(S3_MAX_ATTEMPTS_ENV, "").strip()
+    if value:
+        if not value.isdigit() or not 1 <= int(value) <= S3_MAX_ATTEMPTS_LIMIT:
+            raise ParameterError(
+                f"{S3_MAX_ATTEMPTS_ENV}={value!r} is not valid; expected a whole number of attempts "
+                f"from 1 (no retry) to {S3_MAX_ATTEMPTS_LIMIT}."
+            )
+        policy["total_max_attempts"] = int(value)
+    return policy
 
 
 class NotFound(StorageError):
@@ -180,7 +201,7 @@ def s3_client():
     from botocore.config import Config
 
     config = Config(
-        retries=dict(S3_RETRY_POLICY),
+        retries=s3_retry_policy(),
         connect_timeout=S3_CONNECT_TIMEOUT_SECONDS,
         read_timeout=S3_READ_TIMEOUT_SECONDS,
         s3={"addressing_style": "path"},
@@ -188,9 +209,14 @@ def s3_client():
     return boto3.session.Session().client("s3", config=config)
 
 
+def _error_code(exc: Exception, default: str = "") -> str:
+    # Connection errors carry no answer: botocore sets their `response` to None.
+    return (getattr(exc, "response", None) or {}).get("Error", {}).get("Code", default)
+
+
 def describe_s3_error(exc: Exception, bucket: str, key: str) -> str:
     """A one-line description of a botocore error, naming the bucket and key."""
-    code = getattr(exc, "response", {}).get("Error", {}).get("Code", type(exc).__name__)
+    code = _error_code(exc, type(exc).__name__)
     if code in ("NoSuchBucket",):
         return f"bucket {bucket!r} does not exist"
     if code in ("NoSuchKey", "404", "NotFound"):
@@ -201,7 +227,7 @@ def describe_s3_error(exc: Exception, bucket: str, key: str) -> str:
 
 
 def _is_precondition_failure(exc: Exception) -> bool:
-    response = getattr(exc, "response", {}) or {}
+    response = getattr(exc, "response", None) or {}
     code = response.get("Error", {}).get("Code", "")
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     return code in ("PreconditionFailed", "ConditionalRequestConflict") or status in (409, 412)
@@ -224,7 +250,7 @@ class S3Store:
 
     def _fail(self, exc: Exception, key: str) -> StorageError:
         message = describe_s3_error(exc, self.bucket, self._key(key))
-        code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
+        code = _error_code(exc)
         if code in ("NoSuchKey", "404", "NotFound"):
             return NotFound(message)
         return StorageError(message)
