@@ -5,11 +5,17 @@ Layout under the registry root (a local directory or an s3:// prefix, same layou
     groups/<group>/artifacts/<artifact-id>/model.json, feature_schema.json, evaluation.json
     groups/<group>/versions/00000001.json     one record per version: the commit point
 
+    events/<group>/00000001-0001-Approved.json  one per approval decision (see events.py)
+
 A version is created by writing its record with an exclusive create (S3 `IfNoneMatch="*"`,
 a hard link on a filesystem). Artifacts are uploaded first, under a fresh id, so a record
 never points at a missing model; a registration that fails before its record is written
 leaves no version behind. Concurrent registrations each take the next free number: none is
 lost, none is duplicated.
+
+An approval decision replaces the record only if it is unchanged since it was read (S3
+`IfMatch` on the ETag, a lock plus an atomic rename on a filesystem), so of two approvers
+racing, one wins and the other is told who did (rules in approval.py).
 """
 
 from __future__ import annotations
@@ -25,11 +31,24 @@ from pathlib import Path
 from portway.errors import ParameterError, RegistryError
 from portway.names import validate_name
 from portway.objectstore import NotFound, ObjectStore, open_store
+from portway.registry.approval import (
+    ALLOWED_TRANSITIONS,
+    APPROVAL_STATUSES,
+    APPROVED,
+    PENDING,
+    REJECTED,
+    check_approval_status,
+    check_reason,
+    check_transition,
+    history_entry,
+)
+from portway.registry.events import build_event, list_events, post_webhook, webhook_url, write_event
 
-PENDING = "PendingManualApproval"
-APPROVED = "Approved"
-REJECTED = "Rejected"
-APPROVAL_STATUSES = (PENDING, APPROVED, REJECTED)
+__all__ = [
+    "ALLOWED_TRANSITIONS", "APPROVAL_STATUSES", "APPROVED", "PENDING", "REJECTED", "ModelRegistry",
+    "check_approval_status", "open_registry",
+]
+
 RECORD_SCHEMA = "portway.dev/model-version/v1"
 # Each attempt is one conditional write; far more than any realistic number of racing writers.
 MAX_ALLOCATION_ATTEMPTS = 1000
@@ -41,12 +60,6 @@ def now_iso() -> str:
 
 def current_user() -> str:
     return os.environ.get("PORTWAY_USER") or getpass.getuser()
-
-
-def check_approval_status(status: str) -> str:
-    if status not in APPROVAL_STATUSES:
-        raise ParameterError(f"approval_status {status!r} is not valid; expected one of {', '.join(APPROVAL_STATUSES)}.")
-    return status
 
 
 class ModelRegistry:
@@ -140,6 +153,37 @@ class ModelRegistry:
             )
         return self.get(group, int(selector))
 
+    def artifact_key(self, record: dict, name: str) -> str:
+        """The store key of file `name` of a version. Derived from the artifact id, not the
+        stored URI, so a registry directory that was moved or mounted elsewhere still works."""
+        validate_name(name, "artifact file name")
+        artifact_id = record["artifact_uri"].rstrip("/").rsplit("/", 1)[-1]
+        validate_name(artifact_id, "artifact id")
+        return f"{self.artifact_prefix(record['group'], artifact_id)}/{name}"
+
+    def read_artifact_json(self, record: dict, name: str) -> dict | None:
+        """A JSON file of a version (feature_schema.json, evaluation.json), or None if absent."""
+        try:
+            return json.loads(self.store.get(self.artifact_key(record, name)).data)
+        except NotFound:
+            return None
+        except ValueError as exc:
+            raise RegistryError(f"{self.store.uri(self.artifact_key(record, name))} is not valid JSON ({exc}).") from None
+
+    def download_artifacts(self, record: dict, dest_dir: str | os.PathLike) -> Path:
+        """Copy every file of a version into `dest_dir` (which is created)."""
+        dest = Path(dest_dir)
+        dest.mkdir(parents=True, exist_ok=True)
+        for name in record.get("files", []):
+            try:
+                self.store.download_file(self.artifact_key(record, name), dest / name)
+            except NotFound:
+                raise RegistryError(
+                    f"{record['group']}:{record['version']} lists {name} but "
+                    f"{self.store.uri(self.artifact_key(record, name))} is missing."
+                ) from None
+        return dest
+
     # -- writing ------------------------------------------------------------------------
     def _is_ours(self, key: str, record: dict) -> bool:
         """Whether the record at `key` is the one we just tried to write.
@@ -204,9 +248,81 @@ class ModelRegistry:
             record["version"] = version
             key = self.version_key(group, version)
             if self.store.put_if_absent(key, json.dumps(record, indent=2).encode()) or self._is_ours(key, record):
+                if approval_status != PENDING:
+                    # Registered already decided (e.g. auto-approved by a pipeline): that is a
+                    # decision too, and deployment automation hears of it the same way.
+                    write_event(self.store, build_event(record, 0, self.root_uri))
                 return record
             version += 1  # somebody took this number first: try the next
         raise RegistryError(f"Could not allocate a version in {group} after {MAX_ALLOCATION_ATTEMPTS} attempts.")
+
+    def transition(
+        self,
+        group: str,
+        version: int,
+        new_status: str,
+        reason: str,
+        by: str | None = None,
+        webhook: str | None = None,
+    ) -> dict:
+        """Change a version's approval status, append the change to its history, emit the event.
+
+        Returns {"record", "event", "event_uri", "webhook"}. Raises RegistryError when the
+        rules forbid the change, ConcurrencyConflict when another decision won a race."""
+        reason = check_reason(reason)
+        check_approval_status(new_status)
+        url = webhook_url(webhook)
+        by = by or current_user()
+        raced = False
+        for _ in range(MAX_ALLOCATION_ATTEMPTS):
+            record, etag = self.get_with_etag(group, version)
+            check_transition(record, new_status, raced=raced)
+            at = now_iso()
+            updated = {
+                **record,
+                "approval_status": new_status,
+                "updated_at": at,
+                "history": [*record.get("history", []),
+                            history_entry(record["approval_status"], new_status, at, by, reason)],
+            }
+            if self.store.put_if_match(self.version_key(group, version), json.dumps(updated, indent=2).encode(), etag):
+                break
+            # The record changed since we read it: read it again, and re-check the rule
+            # against what is there now (a racing approver may have decided already).
+            raced = True
+        else:
+            raise RegistryError(f"Could not update {group}:{version} after {MAX_ALLOCATION_ATTEMPTS} attempts.")
+        seq = len(updated["history"]) - 1
+        event = build_event(updated, seq, self.root_uri)
+        event_uri, _ = write_event(self.store, event)
+        return {"record": updated, "event": event, "event_uri": event_uri,
+                "webhook": post_webhook(url, event) if url else None}
+
+    def approve(self, group: str, version: int, reason: str, **kwargs) -> dict:
+        return self.transition(group, version, APPROVED, reason, **kwargs)
+
+    def reject(self, group: str, version: int, reason: str, **kwargs) -> dict:
+        return self.transition(group, version, REJECTED, reason, **kwargs)
+
+    def events(self, group: str) -> list[dict]:
+        """The approval events of `group`, oldest version and change first."""
+        validate_name(group, "model group")
+        return list_events(self.store, group)
+
+    def emit_missing_events(self, group: str) -> list[str]:
+        """Write any event a crash between a decision and its event left unwritten.
+
+        Idempotent: each event is an exclusive create, so existing ones stay as they are.
+        Returns the URIs of the events this call created."""
+        created = []
+        records, _ = self.records(group)
+        for record in records:
+            history = record.get("history", [])
+            for seq in range(0 if history and history[0]["status"] != PENDING else 1, len(history)):
+                uri, fresh = write_event(self.store, build_event(record, seq, self.root_uri))
+                if fresh:
+                    created.append(uri)
+        return created
 
 
 def open_registry(root_uri: str) -> ModelRegistry:
