@@ -228,3 +228,31 @@ def test_webhook_receives_the_event_and_a_failing_one_does_not_undo_the_decision
     assert result["webhook"]["ok"] is False and "ConnectionError" in result["webhook"]["error"]
     assert registry.get("churn", 2)["approval_status"] == APPROVED
     assert len(registry.events("churn")) == 3
+
+
+class LostAnswerStore:
+    """Delegates to a real store, but the first conditional write's answer is 'lost': the write
+    lands, and the caller hears a failed precondition (what a retried PUT with IfMatch gets)."""
+
+    def __init__(self, store):
+        self._store, self._lost = store, False
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    def put_if_match(self, key, data, etag):
+        landed = self._store.put_if_match(key, data, etag)
+        if landed and not self._lost:
+            self._lost = True
+            return False
+        return landed
+
+
+def test_a_decision_whose_answer_was_lost_is_recognised_as_ours(registry_root, trained):
+    register(registry_root, trained)
+    registry = ModelRegistry(registry_root)
+    registry.store = LostAnswerStore(registry.store)
+    result = registry.approve("churn", 1, "ship it", by="alice")
+    assert registry.store._lost and result["record"]["history"][-1]["by"] == "alice"
+    assert [h["status"] for h in ModelRegistry(registry_root).get("churn", 1)["history"]] == [PENDING, APPROVED]
+    assert len(event_keys(registry_root, 1)) == 1

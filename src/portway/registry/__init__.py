@@ -273,18 +273,19 @@ class ModelRegistry:
         check_approval_status(new_status)
         url = webhook_url(webhook)
         by = by or current_user()
-        raced = False
+        raced, attempted = False, None
         for _ in range(MAX_ALLOCATION_ATTEMPTS):
             record, etag = self.get_with_etag(group, version)
+            if attempted is not None and record.get("history", [])[-1:] == [attempted]:
+                # Our write landed but its answer was lost (a retried PUT then fails IfMatch):
+                # the record holds exactly our change, so it is ours, not a rival's.
+                updated = record
+                break
             check_transition(record, new_status, raced=raced)
             at = now_iso()
-            updated = {
-                **record,
-                "approval_status": new_status,
-                "updated_at": at,
-                "history": [*record.get("history", []),
-                            history_entry(record["approval_status"], new_status, at, by, reason)],
-            }
+            attempted = history_entry(record["approval_status"], new_status, at, by, reason)
+            updated = {**record, "approval_status": new_status, "updated_at": at,
+                       "history": [*record.get("history", []), attempted]}
             if self.store.put_if_match(self.version_key(group, version), json.dumps(updated, indent=2).encode(), etag):
                 break
             # The record changed since we read it: read it again, and re-check the rule
