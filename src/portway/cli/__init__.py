@@ -10,7 +10,7 @@ from portway import __version__
 from portway.errors import PortwayError
 
 # Subcommand modules under portway.cli, in the order `portway --help` lists them.
-COMMAND_MODULES = ["run", "data", "models"]
+COMMAND_MODULES = ["run", "data", "models", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""Deploying a registered model to KServe: the InferenceService from the kserve-inference chart."""

@@ -1,0 +1,1 @@
+"""Serving a registered model locally with MLServer (the runtime KServe uses for XGBoost)."""
