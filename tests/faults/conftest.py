@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -38,3 +39,19 @@ def bucket(s3_server, fault_proxy) -> str:
     name = f"portway-faults-{uuid.uuid4().hex[:10]}"
     direct_client(s3_server).create_bucket(Bucket=name)
     return name
+
+
+# The training settings every pipeline-level fault test uses, so their results compare.
+TRAINING_ARGS = ["--num-boost-round", "40"]
+
+
+@pytest.fixture(scope="session")
+def reference_run(churn_csv, tmp_path_factory) -> dict:
+    """The summary of an undisturbed `portway run` on `churn_csv`: the result every faulted,
+    interrupted or resumed run must reproduce."""
+    from portway.cli import main
+
+    runs = tmp_path_factory.mktemp("reference") / "runs"
+    assert main(["run", "--data", str(churn_csv), "--runs-dir", str(runs), *TRAINING_ARGS]) == 0
+    (summary,) = runs.glob("*/summary.json")
+    return json.loads(summary.read_text())

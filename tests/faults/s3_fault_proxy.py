@@ -8,7 +8,7 @@ It forwards every request and, drawn from a seeded RNG, misbehaves the way S3 do
 - `lost_answer`: forwards the request (the server applies it), then drops the connection or
   answers 500 instead of the real answer: the write happened, but the client cannot know. A
   retried `IfNoneMatch="*"` put then meets its own object and gets 412;
-- otherwise it forwards after a random delay of at most `max_delay_seconds`.
+- otherwise it forwards after a random delay between `min_delay_seconds` and `max_delay_seconds`.
 
 `max_faults_in_a_row` bounds how often the same request (method + path + query) is faulted in a
 row, so a ~20 % fault rate cannot, by bad luck, exhaust a client's retries and make a test flaky;
@@ -43,6 +43,7 @@ class FaultPlan:
     drop_share: float = 0.0
     lost_answer_share: float = 0.0
     max_delay_seconds: float = 0.0
+    min_delay_seconds: float = 0.0
     error_codes: tuple[str, ...] = ("InternalError", "SlowDown")
     max_faults_in_a_row: int | None = 3
     # Only requests whose path starts with this are faulted (e.g. "/bucket/registry/").
@@ -118,7 +119,8 @@ class S3FaultProxy:
             label = f"{outcome}:{code}" if outcome == "error" else outcome
             self.stats.outcomes[label] += 1
             self.stats.requests.append((method, path, query, label))
-            return outcome, code, delay * plan.max_delay_seconds
+            low = min(plan.min_delay_seconds, plan.max_delay_seconds)
+            return outcome, code, low + delay * (plan.max_delay_seconds - low)
 
     def _handler_class(self):
         proxy = self

@@ -178,12 +178,19 @@ def run_pipeline(
     started = time.perf_counter()
     failure: BaseException | None = None
     outputs = {}
+    children_before = _child_processes()
     try:
         with _capture_output(log_path):
             task = pipeline(**parameters)
             outputs = task.outputs
     except RuntimeError as exc:  # kfp.local's way of saying a task failed
         failure = exc
+    except KeyboardInterrupt:
+        _stop_step_processes(children_before)
+        _write_summary(run_dir, RunResult(
+            run_id=run_id, run_dir=str(run_dir), status="INTERRUPTED", seconds=time.perf_counter() - started,
+            steps=parse_timeline(log_path.read_text(errors="replace")), parameters=parameters, reproduce=reproduce))
+        raise  # the CLI says "interrupted" and exits 130; finished steps stay in the cache
     seconds = time.perf_counter() - started
     steps = parse_timeline(log_path.read_text(errors="replace"))
 
@@ -215,6 +222,35 @@ def _copy_report(artifact_path: Path, run_dir: Path) -> str:
     target = run_dir / REPORT_FILE
     shutil.copyfile(artifact_path, target)
     return str(target)
+
+
+def _child_processes() -> set[int]:
+    import psutil
+
+    return {p.pid for p in psutil.Process().children(recursive=True)}
+
+
+# How long a step gets to exit after SIGTERM before it is killed.
+STEP_STOP_GRACE_SECONDS = 5
+
+
+def _stop_step_processes(children_before: set[int]) -> None:
+    """Terminate the step subprocesses this run started, so an interrupt leaves no orphans.
+
+    kfp.local's SubprocessRunner leaves its child running when the parent is interrupted
+    (Popen's context exit waits only 0.25 s after a KeyboardInterrupt); a Ctrl-C in a terminal
+    reaches the step too, but a SIGINT sent to this process alone does not."""
+    import psutil
+
+    steps = [p for p in psutil.Process().children(recursive=True) if p.pid not in children_before]
+    for process in steps:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.terminate()
+    _, alive = psutil.wait_procs(steps, timeout=STEP_STOP_GRACE_SECONDS)
+    for process in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.kill()
+    psutil.wait_procs(alive, timeout=STEP_STOP_GRACE_SECONDS)
 
 
 def _write_summary(run_dir: Path, result: RunResult) -> None:
