@@ -42,3 +42,9 @@ class PipelineFailed(PortwayError):
     """A pipeline step failed; the message carries the step's own error."""
 
     exit_code = 1
+
+
+class DeployError(PortwayError):
+    """The cluster refused a deployment, or the model did not become ready in time."""
+
+    exit_code = 1
