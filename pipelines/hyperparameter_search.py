@@ -1,0 +1,108 @@
+"""Hyperparameter search: one split, then train + evaluate per candidate, in parallel.
+
+    process ──► ParallelFor(candidates) { train ──► evaluate }
+
+`candidates` is a pipeline parameter (a JSON list of hyperparameter dicts), so the compiled
+loop stays one loop whatever the fan-out: KFP's iterator over an input parameter, Argo's
+`withParam`. `build_search_pipeline(n)` makes the default a grid of n candidates, for
+benchmarks and for the 200-way fan-out test.
+"""
+
+# No `from __future__ import annotations`: KFP reads the pipeline's annotations as types.
+import itertools
+
+from kfp import dsl
+from portway.components.evaluate import evaluate
+from portway.components.process import process
+from portway.components.train import train
+from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, apply_resources, apply_retry
+
+from portway.config import DEFAULT_RESOURCES, RETRIES, ResourceSpec
+
+PIPELINE_NAME = "hyperparameter-search"
+DEFAULT_CANDIDATE_COUNT = 8
+DEFAULT_PARALLELISM = 4
+
+
+def candidate_grid(count: int) -> list[dict]:
+    """`count` distinct hyperparameter dicts (max_depth x eta x subsample), in a stable order."""
+    if count < 1:
+        raise ValueError(f"candidate count must be at least 1, got {count}")
+    depths, etas, subsamples = range(2, 12), (0.3, 0.2, 0.1, 0.05, 0.02), (1.0, 0.9, 0.8, 0.7, 0.6)
+    grid = itertools.product(subsamples, etas, depths)
+    if count > len(depths) * len(etas) * len(subsamples):
+        grid = itertools.chain(grid, ((1.0, 0.1, 2 + i) for i in itertools.count(len(depths))))
+    return [{"max_depth": d, "eta": e, "subsample": s} for s, e, d in itertools.islice(grid, count)]
+
+
+def build_search_pipeline(
+    candidate_count: int = DEFAULT_CANDIDATE_COUNT,
+    parallelism: int = DEFAULT_PARALLELISM,
+    resources: "dict[str, ResourceSpec] | None" = None,
+):
+    resources = {**DEFAULT_RESOURCES, **(resources or {})}
+    default_candidates = candidate_grid(candidate_count)
+
+    def configured(task: dsl.PipelineTask, step: str) -> dsl.PipelineTask:
+        return apply_retry(apply_resources(task, resources[step]), step, RETRIES)
+
+    @dsl.pipeline(
+        name=PIPELINE_NAME,
+        description="Split once, then train and evaluate one XGBoost model per hyperparameter candidate.",
+    )
+    def hyperparameter_search(
+        data_uri: str,
+        data_fingerprint: str = "",
+        target: str = "churned",
+        seed: int = 42,
+        gpus: int = resources["train"].gpu,
+        candidates: list = default_candidates,
+        num_boost_round: int = 300,
+        early_stopping_rounds: int = 20,
+        gate_metric: str = "auc",
+        threshold: float = 0.8,
+        registry_root: str = DEFAULT_REGISTRY_ROOT,
+        model_group: str = "churn",
+    ):
+        process_task = configured(
+            process(data_uri=data_uri, data_fingerprint=data_fingerprint, target=target, feature_types="{}",
+                    validation_fraction=0.15, test_fraction=0.15, seed=seed),
+            "process",
+        )
+        with dsl.ParallelFor(candidates, parallelism=parallelism, name="candidates") as candidate:
+            train_task = configured(
+                train(
+                    train_data=process_task.outputs["train_data"],
+                    validation_data=process_task.outputs["validation_data"],
+                    profile=process_task.outputs["profile"],
+                    gpus=gpus,
+                    max_depth=candidate.max_depth,
+                    eta=candidate.eta,
+                    subsample=candidate.subsample,
+                    colsample_bytree=0.9,
+                    min_child_weight=1.0,
+                    num_boost_round=num_boost_round,
+                    early_stopping_rounds=early_stopping_rounds,
+                    seed=seed,
+                ),
+                "train",
+            )
+            configured(
+                evaluate(
+                    model=train_task.outputs["model"],
+                    test_data=process_task.outputs["test_data"],
+                    profile=process_task.outputs["profile"],
+                    gate_metric=gate_metric,
+                    threshold=threshold,
+                    gate_rules="",
+                    registry_root=registry_root,
+                    model_group=model_group,
+                    champion="none",
+                ),
+                "evaluate",
+            )
+
+    return hyperparameter_search
+
+
+hyperparameter_search = build_search_pipeline()

@@ -1,0 +1,93 @@
+"""KFP target: the pipeline compiled to KFP IR (a PipelineSpec and its PlatformSpec).
+
+The KFP SDK's own compiler writes the IR; this module only loads it back as documents,
+points the project's executors at the requested image, and checks that both documents
+parse strictly into KFP's protobuf messages (an unknown field is an error, as it is for the
+KFP API server).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from portway.config import DEFAULT_IMAGE, IMAGE_REPOSITORY
+from portway.errors import ParameterError
+
+
+def compile_kfp(pipeline, image: str | None = None) -> dict:
+    """{"pipeline_spec": dict, "platform_spec": dict | None} for `pipeline` (a @dsl.pipeline)."""
+    import yaml
+    from kfp import compiler
+
+    with tempfile.TemporaryDirectory(prefix="portway-kfp-") as tmp:
+        package = Path(tmp, "pipeline.yaml")
+        compiler.Compiler().compile(pipeline, package_path=str(package))
+        documents = [d for d in yaml.safe_load_all(package.read_text()) if d]
+    compiled = {"pipeline_spec": documents[0], "platform_spec": documents[1] if len(documents) > 1 else None}
+    if image:
+        set_project_image(compiled["pipeline_spec"], image)
+    parse_strict(compiled)
+    return compiled
+
+
+def validate_image(image: str) -> str:
+    """An image reference: repository[:tag][@sha256:digest], no spaces or scheme."""
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._/:-]*(?:@sha256:[0-9a-f]{64})?", image or "") or "://" in image:
+        raise ParameterError(
+            f"--image {image!r} is not an image reference; expected e.g. {IMAGE_REPOSITORY}:1.2.3 "
+            f"or {IMAGE_REPOSITORY}@sha256:<64 hex digits>."
+        )
+    return image
+
+
+def set_project_image(pipeline_spec: dict, image: str) -> int:
+    """Point every executor that runs the project image (any tag) at `image`; returns how many."""
+    validate_image(image)
+    changed = 0
+    for executor in pipeline_spec.get("deploymentSpec", {}).get("executors", {}).values():
+        container = executor.get("container")
+        if container and is_project_image(container.get("image", "")):
+            container["image"] = image
+            changed += 1
+    return changed
+
+
+def is_project_image(image: str) -> bool:
+    return image == DEFAULT_IMAGE or image.split("@")[0].rsplit(":", 1)[0] == IMAGE_REPOSITORY
+
+
+def parse_strict(compiled: dict) -> None:
+    """Parse both documents into KFP's protobuf messages; unknown fields raise ParseError."""
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    json_format.ParseDict(compiled["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
+    if compiled.get("platform_spec"):
+        json_format.ParseDict(compiled["platform_spec"], pipeline_spec_pb2.PlatformSpec())
+
+
+def kfp_yaml(compiled: dict) -> str:
+    """The documents as the KFP SDK writes them (PipelineSpec, then PlatformSpec)."""
+    import yaml
+
+    documents = [compiled["pipeline_spec"]] + ([compiled["platform_spec"]] if compiled.get("platform_spec") else [])
+    return yaml.safe_dump_all(documents, sort_keys=True)
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write a whole file or nothing: readers never see a half-written package."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
