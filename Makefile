@@ -38,6 +38,26 @@ lint: $(VENV_STAMP) ## Lint with ruff
 .PHONY: ci
 ci: test ## What .ci/run runs
 
+.PHONY: charts-lint
+charts-lint: $(VENV_STAMP) ## helm lint --strict and render every chart with each ci/*-values.yaml (Helm's library, no binary)
+	$(PY) -m portway.devtools.charts lint
+
+# kind targets need docker (with a running engine), kind, helm, kubectl and network access;
+# scripts/kind.sh checks for them first and stops with a message naming what is missing.
+.PHONY: kind-up
+kind-up: ## Create a kind cluster: Argo Workflows, cert-manager, KServe (Standard), MinIO (pinned versions)
+	@bash scripts/kind.sh up
+
+.PHONY: kind-run
+kind-run: ## Compile the pipeline (CPU-sized), submit it to the kind cluster and wait for it
+	@bash scripts/kind.sh check run
+	@$(MAKE) --no-print-directory venv
+	@PY=$(PY) bash scripts/kind.sh run
+
+.PHONY: kind-down
+kind-down: ## Delete the kind cluster
+	@bash scripts/kind.sh down
+
 .PHONY: clean
 clean: ## Remove run folders and build output (keeps .venv)
 	rm -rf runs build .pytest_cache

@@ -96,3 +96,35 @@ def trained(processed, tmp_path_factory) -> dict:
     evaluation = evaluate_model(str(out / "model"), processed["test"], str(out / "evaluation.json"))
     return {"model_dir": str(out / "model"), "record": record, "evaluation": evaluation,
             "evaluation_path": str(out / "evaluation.json")}
+
+
+def cluster_unreachable_reason() -> str | None:
+    """Why no Kubernetes cluster can be used (None when one answers)."""
+    import shutil
+    import subprocess
+
+    kubeconfigs = [p for p in os.environ.get("KUBECONFIG", "").split(os.pathsep) if p]
+    has_config = any(Path(p).is_file() for p in kubeconfigs) or (Path.home() / ".kube" / "config").is_file()
+    if not has_config and not os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return "no Kubernetes cluster configured (no KUBECONFIG, no ~/.kube/config); run `make kind-up` first"
+    if not shutil.which("kubectl"):
+        return "kubectl is not on PATH"
+    try:
+        probe = subprocess.run(["kubectl", "cluster-info", "--request-timeout=5s"],
+                               capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        return "the configured Kubernetes cluster did not answer within 20s"
+    if probe.returncode != 0:
+        return f"the configured Kubernetes cluster is not reachable: {probe.stderr.strip()[:200]}"
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip `cluster` tests, with the reason, when no cluster answers (checked once, lazily)."""
+    cluster_items = [item for item in items if item.get_closest_marker("cluster")]
+    if not cluster_items:
+        return
+    reason = cluster_unreachable_reason()
+    if reason:
+        for item in cluster_items:
+            item.add_marker(pytest.mark.skip(reason=reason))
