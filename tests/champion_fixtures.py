@@ -19,7 +19,7 @@ def train_weak_model(processed: dict, out: Path) -> dict:
     return {"model_dir": str(out / "model"), "evaluation": evaluation, "evaluation_path": str(out / "evaluation.json")}
 
 
-def approved_champion(registry_root: Path, model: dict, recorded_metrics: dict | None = None) -> dict:
+def approved_champion(registry_root: Path | str, model: dict, recorded_metrics: dict | None = None) -> dict:
     """Register `model` and approve it. `recorded_metrics` replaces the metrics stored in the
     record, to show that the gate re-scores the champion instead of trusting them."""
     from portway.registry import ModelRegistry
@@ -30,7 +30,7 @@ def approved_champion(registry_root: Path, model: dict, recorded_metrics: dict |
     return registry.approve(GROUP, record["version"], "champion for a test")["record"]
 
 
-def run_evaluate(out: Path, processed: dict, candidate: dict, registry_root: Path, rules: str,
+def run_evaluate(out: Path, processed: dict, candidate: dict, registry_root: Path | str, rules: str,
                  champion: str = "auto") -> dict:
     """The evaluate step's logic for `candidate`, writing evaluation.json and report.html under `out`."""
     from portway.steps.champion import evaluate_against_champion
