@@ -10,7 +10,7 @@ from portway.errors import ParameterError
 
 # 63 matches a Kubernetes label value / DNS label, so a name can also label a workload.
 MAX_NAME_LENGTH = 63
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_SAFE_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 
 
 def validate_name(value: object, what: str) -> str:
@@ -21,7 +21,8 @@ def validate_name(value: object, what: str) -> str:
         raise ParameterError(
             f"{what} {value[:20]!r}… is {len(value)} characters long; the limit is {MAX_NAME_LENGTH}."
         )
-    if ".." in value or not _SAFE_NAME.match(value):
+    # fullmatch, not match: `$` also matches before a trailing newline ("name\n" would pass).
+    if ".." in value or not _SAFE_NAME.fullmatch(value):
         raise ParameterError(
             f"{what} {value!r} is not allowed: use letters, digits, '.', '_' and '-', starting and "
             "ending with a letter or digit (no slashes, '..', spaces or control characters)."

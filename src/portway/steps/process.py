@@ -117,8 +117,14 @@ def _read_csv_header(path: Path, source: str, delimiter: str) -> list[str]:
     import gzip
 
     opener = gzip.open if path.name.lower().endswith(".gz") else open
-    with opener(path, "rt", newline="", encoding="utf-8", errors="replace") as f:
-        first = f.readline()
+    try:
+        with opener(path, "rt", newline="", encoding="utf-8-sig") as f:
+            first = f.readline()
+    except UnicodeDecodeError as exc:
+        raise InputDataError(
+            f"{source}: the header row is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at "
+            f"offset {exc.start}); save the file as UTF-8."
+        ) from None
     if not first.strip():
         raise InputDataError(f"{source}: the first line is empty; expected a header row naming the columns.")
     header = next(csv.reader([first], delimiter=delimiter))
@@ -201,7 +207,8 @@ def _open_batches(path: Path, fmt: str, source: str, target: str, declared: dict
     columns = _read_csv_header(path, source, delimiter)
     _check_columns(columns, target, declared, source)
     parse = pacsv.ParseOptions(delimiter=delimiter)
-    read = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES)
+    # Arrow gets the header as parsed above (trimmed), so both agree on every column's name.
+    read = pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, column_names=columns, skip_rows=1)
     # Infer from the first block only, then pin every column's type, so a later block
     # cannot change a column's type under us (an int column meeting "3.5", say).
     try:
