@@ -69,6 +69,24 @@ def test_compiled_train_step_lands_on_the_gpu_pool(gpu_defaults, tmp_path):
     assert set(executors) == {"exec-train"}
 
 
+def test_argo_train_template_lands_on_the_gpu_pool(gpu_defaults):
+    from portway.pipelines.continuous_training import continuous_training
+
+    from portway.compile.argo_target import ArgoOptions, compile_argo
+
+    workflow = compile_argo(continuous_training, ArgoOptions(kind="WorkflowTemplate"))
+    steps = [t for t in workflow["spec"]["templates"] if "container" in t or "script" in t]
+    gpu_templates = [t for t in steps
+                     if GPU_RESOURCE in (t.get("container") or t["script"]).get("resources", {}).get("limits", {})]
+    assert [t["name"] for t in gpu_templates] == ["train"]
+    (train,) = gpu_templates
+    labels, taints, _ = gpu_pool_nodes(gpu_defaults)
+    assert schedulable(train["nodeSelector"], train["tolerations"], labels, taints)
+    # Every other step can run anywhere: no GPU pool selector to strand it.
+    others = [t for t in steps if t is not train]
+    assert others and all(NODE_POOL_LABEL not in t.get("nodeSelector", {}) for t in others)
+
+
 def test_gpu_inference_lands_on_the_gpu_pool(gpu_defaults, kserve_defaults):
     values = {**kserve_defaults, "gpu": {"enabled": True}}
     predictor = by_kind(render(KSERVE_CHART, values), "InferenceService")["spec"]["predictor"]

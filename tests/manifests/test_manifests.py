@@ -157,3 +157,8 @@ def test_kind_cluster_config_is_pinned():
     assert config["apiVersion"] == "kind.x-k8s.io/v1alpha4" and config["kind"] == "Cluster"
     images = [node["image"] for node in config["nodes"]]
     assert images and all(i.startswith("kindest/node:v1.") for i in images), images
+
+
+def test_kind_suspends_the_gpu_sized_schedule_and_eks_runs_it():
+    assert named(build("kind"), "CronWorkflow", "continuous-training")["spec"]["suspend"] is True
+    assert not named(build("eks"), "CronWorkflow", "continuous-training")["spec"].get("suspend")
