@@ -10,7 +10,7 @@ from portway import __version__
 from portway.errors import PortwayError
 
 # Subcommand modules under portway.cli, in the order `portway --help` lists them.
-COMMAND_MODULES = ["run", "data", "models", "serve"]
+COMMAND_MODULES = ["run", "data", "models", "serve", "deploy", "compile", "submit"]
 
 
 def build_parser() -> argparse.ArgumentParser:

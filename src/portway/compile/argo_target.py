@@ -45,6 +45,9 @@ DEFAULT_CACHE_MAX_AGE = "168h"
 DEFAULT_TEAM = "unassigned"
 RUN_AS_USER = 10001  # the Dockerfile's non-root user
 KINDS = ("Workflow", "WorkflowTemplate", "CronWorkflow")
+# etcd keeps each Kubernetes object whole (about 1 MB by default) and the controller writes the
+# run's node status into the same Workflow object, so the spec itself must stay far below.
+MAX_DOCUMENT_BYTES = 1024 * 1024
 # A component without requests in the IR still gets some: the scheduler packs by requests.
 FALLBACK_RESOURCES = ResourceSpec(cpu="500m", memory="1Gi", cpu_limit="1", memory_limit="2Gi")
 
@@ -737,6 +740,18 @@ def _drop_nulls(value):
     if isinstance(value, list):
         return [_drop_nulls(v) for v in value]
     return value
+
+
+def check_size(document: dict) -> int:
+    """The document's JSON size; refuses one that etcd (and so the Argo server) would reject."""
+    size = len(json.dumps(document, separators=(",", ":")).encode())
+    if size > MAX_DOCUMENT_BYTES:
+        raise ParameterError(
+            f"the Argo {document.get('kind')} is {size / 1024:.0f} KiB; Kubernetes stores objects up to about "
+            f"{MAX_DOCUMENT_BYTES // 1024} KiB (etcd), with the run's status in the same object. Pass large values "
+            "(candidate lists, configurations) as files or URIs instead of parameters."
+        )
+    return size
 
 
 def convert_ir(compiled: dict, options: ArgoOptions | None = None) -> tuple[dict, list[str]]:
