@@ -119,6 +119,16 @@ def cluster_unreachable_reason() -> str | None:
     return None
 
 
+def pytest_addoption(parser):
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite the golden files under tests/golden from the current compilers (make golden)")
+
+
+@pytest.fixture
+def update_goldens(request) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
 def pytest_collection_modifyitems(config, items):
     """Skip `cluster` tests, with the reason, when no cluster answers (checked once, lazily)."""
     cluster_items = [item for item in items if item.get_closest_marker("cluster")]
