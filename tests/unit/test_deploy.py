@@ -373,3 +373,17 @@ def test_cli_dry_run_prints_valid_manifests_with_values_files_and_set(tmp_path, 
     assert code == 2 and "--set 'noequals' is not understood: key \"noequals\" has no value" in capsys.readouterr().err
     code = main(["deploy", "churn:1", "--set", "model.storageUri=s3://b/x/"])
     assert code == 2 and "only Approved versions deploy" in capsys.readouterr().err
+
+
+def test_deploy_component_compiles_with_its_interface(tmp_path):
+    from kfp import compiler
+    from portway.components.deploy import deploy as deploy_component
+
+    path = tmp_path / "deploy.yaml"
+    compiler.Compiler().compile(deploy_component, str(path))
+    spec = yaml.safe_load(path.read_text())
+    inputs = spec["root"]["inputDefinitions"]["parameters"]
+    assert set(inputs) == {"registry_root", "model", "namespace", "timeout_seconds", "force", "values_json"}
+    assert inputs["timeout_seconds"]["defaultValue"] == 600 and inputs["force"]["defaultValue"] is False
+    command = json.dumps(spec["deploymentSpec"]["executors"])
+    assert "from portway.deploy import deploy_model" in command and "in_cluster=True" in command
