@@ -25,7 +25,7 @@ h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 17px; margin-top: 28
 .sub { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
 th, td { border: 1px solid #ddd; padding: 4px 10px; text-align: right; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child, #gate th:last-child, #gate td:last-child { text-align: left; }
 thead th { background: #f3f5f7; }
 .verdict { display: inline-block; padding: 4px 12px; border-radius: 4px; font-weight: bold; color: white; }
 .passed { background: #2e7d32; } .failed { background: #c62828; }
@@ -78,7 +78,7 @@ def _gate_section(decision: dict, champion) -> str:
         bound = "—" if check["bound"] is None else format_metric(check["bound"])
         rows.append([f"<td>{escape(check['rule'])}</td>", f"<td>{format_metric(check['value'])}</td>",
                      f"<td>{bound}</td>", f"<td>{'yes' if check['passed'] else 'no'}</td>",
-                     f"<td style='text-align:left'>{escape(check['note'])}</td>"])
+                     f"<td>{escape(check['note'])}</td>"])
     if champion is None:
         who = '<p class="note">No approved version in this model group yet: nothing to compare against.</p>'
     elif champion.error:

@@ -44,8 +44,10 @@ class ChampionScore:
     error: str = ""
 
     def summary(self) -> dict:
-        """What the gate decision and the registry's lineage keep (no curves: they stay small)."""
-        return {"reference": self.reference, "version": self.version, "metrics": self.metrics, "error": self.error}
+        """What the gate decision and the registry's lineage keep (no curves: they stay small).
+        The version travels inside `reference`: KFP metadata is a protobuf Struct, where a bare
+        integer would come back as a float (1.0)."""
+        return {"reference": self.reference, "metrics": self.metrics, "error": self.error}
 
 
 def parse_champion(value: str, model_group: str) -> tuple[str, int | None]:
