@@ -519,7 +519,9 @@ class Converter:
         caching = task.get("cachingOptions", {})
         if not caching.get("enableCache"):
             return None
-        code = hashlib.sha256(json.dumps(executor, sort_keys=True).encode()).hexdigest()[:12]
+        # The code is the executor without its image (the image is a key item of its own).
+        container = {k: v for k, v in executor.get("container", {}).items() if k != "image"}
+        code = hashlib.sha256(json.dumps(container, sort_keys=True).encode()).hexdigest()[:12]
         items = [f"'{code}'", f"'{image}'"] + [f"inputs.parameters['{n}']" for n in input_names]
         if caching.get("cacheKey"):
             items.append(json.dumps(caching["cacheKey"]).replace('"', "'"))

@@ -26,7 +26,7 @@ def compile_kfp(pipeline, image: str | None = None) -> dict:
         compiler.Compiler().compile(pipeline, package_path=str(package))
         documents = [d for d in yaml.safe_load_all(package.read_text()) if d]
     compiled = {"pipeline_spec": documents[0], "platform_spec": documents[1] if len(documents) > 1 else None}
-    if image:
+    if image is not None:
         set_project_image(compiled["pipeline_spec"], image)
     parse_strict(compiled)
     return compiled
@@ -61,13 +61,20 @@ def is_project_image(image: str) -> bool:
 
 
 def parse_strict(compiled: dict) -> None:
-    """Parse both documents into KFP's protobuf messages; unknown fields raise ParseError."""
+    """Parse the documents into KFP's protobuf messages; an unknown field raises ParseError."""
     from google.protobuf import json_format
     from kfp.pipeline_spec import pipeline_spec_pb2
 
     json_format.ParseDict(compiled["pipeline_spec"], pipeline_spec_pb2.PipelineSpec())
     if compiled.get("platform_spec"):
         json_format.ParseDict(compiled["platform_spec"], pipeline_spec_pb2.PlatformSpec())
+        # The PlatformSpec holds each executor's settings as a free-form Struct; kfp-kubernetes's
+        # own message is what the KFP driver reads them into.
+        from kfp.kubernetes import kubernetes_executor_config_pb2
+
+        kubernetes = compiled["platform_spec"].get("platforms", {}).get("kubernetes", {})
+        for config in kubernetes.get("deploymentSpec", {}).get("executors", {}).values():
+            json_format.ParseDict(config, kubernetes_executor_config_pb2.KubernetesExecutorConfig())
 
 
 def kfp_yaml(compiled: dict) -> str:

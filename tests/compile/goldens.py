@@ -1,0 +1,42 @@
+"""Golden files of the compiled pipelines: normalised, compared, rewritten only with --update-goldens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from portway import __version__
+from portway.config import DEFAULT_IMAGE
+
+GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
+REGENERATE = "regenerate with `make golden` (pytest tests/compile --update-goldens) and review the diff"
+
+
+def normalise(value, image: str = DEFAULT_IMAGE):
+    """Replace what changes without the pipeline changing: SDK version, image, package version."""
+    if isinstance(value, dict):
+        return {k: ("kfp-<SDK>" if k == "sdkVersion" else normalise(v, image)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [normalise(v, image) for v in value]
+    if isinstance(value, str):
+        value = value.replace(image, "<IMAGE>")
+        return "<VERSION>" if value == __version__ else value
+    return value
+
+
+def check_golden(name: str, documents: list[dict], update: bool) -> None:
+    text = yaml.safe_dump_all([normalise(d) for d in documents], sort_keys=True, width=120)
+    path = GOLDEN_DIR / name
+    if update:
+        path.write_text(text)
+        return
+    assert path.exists(), f"golden file {path} is missing; {REGENERATE}"
+    expected = path.read_text()
+    if text != expected:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), str(path), "compiled",
+                                            n=2))
+        raise AssertionError(f"compiled output differs from {path.name}; if the change is intended, {REGENERATE}.\n"
+                             f"{diff[:6000]}")
