@@ -179,3 +179,35 @@ def test_champion_with_other_classes_is_refused():
     schema = {"classes": ["0", "1"], "features": []}
     with pytest.raises(ChampionError, match="predicts classes"):
         champion_features(schema, {**schema, "classes": ["no", "yes"]}, np.zeros((1, 0)), "churn:1")
+
+
+def test_run_refuses_a_bad_champion_before_any_step(tmp_path, churn_csv):
+    from portway.embedded.runner import run_pipeline
+
+    with pytest.raises(ParameterError, match="champion 'other:1' is not understood"):
+        run_pipeline({"data_uri": str(churn_csv), "registry_root": str(tmp_path / "registry"), "champion": "other:1"},
+                     runs_dir=tmp_path / "runs")
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.parametrize("champion, line", [
+    (None, "champion: none approved yet in this model group (relative rules pass)"),
+    ({"reference": "churn:3", "metrics": {"auc": 0.81}, "error": ""},
+     "champion: churn:3, on this run's test split: auc 0.8100 (candidate 0.8300)"),
+    ({"reference": "churn:3", "metrics": {}, "error": "champion churn:3 cannot be scored: Cannot load the model x"},
+     "champion: champion churn:3 cannot be scored: Cannot load the model x"),
+])
+def test_run_summary_names_the_champion_and_both_scores(champion, line):
+    from portway.embedded.runner import RunResult, format_summary
+    from portway.steps.gate import decide, parse_rules
+
+    metrics = {"auc": 0.83}
+    gate = decide(parse_rules("auc>=champion+0.005"), metrics,
+                  champion["metrics"] if champion and not champion["error"] else None,
+                  champion_error=champion["error"] if champion else "")
+    gate["champion"] = champion
+    result = RunResult("r1", "/tmp/r1", "SUCCEEDED", 1.0, [], {}, metrics=metrics, gate=gate,
+                       report_uri="/tmp/r1/report.html")
+    text = format_summary(result)
+    assert f"  {line}" in text.splitlines()
+    assert "  report: /tmp/r1/report.html" in text
