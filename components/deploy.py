@@ -8,6 +8,11 @@ from kfp import dsl
 
 from portway.config import DEFAULT_IMAGE
 
+# In the cluster the job runs as manifests/base's portway-deployer, which may manage
+# InferenceServices and nothing else, so it uses the existing portway-inference service
+# account (IRSA on EKS, MinIO keys on kind) instead of rendering one.
+IN_CLUSTER_VALUES = '{"serviceAccount": {"create": false, "name": "portway-inference"}}'
+
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def deploy(
@@ -16,7 +21,7 @@ def deploy(
     namespace: str,
     timeout_seconds: int = 600,
     force: bool = False,
-    values_json: str = "{}",
+    values_json: str = IN_CLUSTER_VALUES,
 ) -> str:
     """Render charts/kserve-inference for `model` (GROUP:approved, GROUP:VERSION), apply it with the
     pod's service account and wait for Ready; returns the result as JSON (name, namespace, url)."""

@@ -385,5 +385,11 @@ def test_deploy_component_compiles_with_its_interface(tmp_path):
     inputs = spec["root"]["inputDefinitions"]["parameters"]
     assert set(inputs) == {"registry_root", "model", "namespace", "timeout_seconds", "force", "values_json"}
     assert inputs["timeout_seconds"]["defaultValue"] == 600 and inputs["force"]["defaultValue"] is False
+    # The in-cluster default uses the inference service account the manifests make (RBAC: the
+    # deployer may not create service accounts), and the chart accepts it.
+    values = json.loads(inputs["values_json"]["defaultValue"])
+    rendered = manifests_for(record(), "portway", values)
+    assert rendered["service_account"] is None
+    assert rendered["inference_service"]["spec"]["predictor"]["serviceAccountName"] == "portway-inference"
     command = json.dumps(spec["deploymentSpec"]["executors"])
     assert "from portway.deploy import deploy_model" in command and "in_cluster=True" in command
