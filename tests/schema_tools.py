@@ -85,6 +85,10 @@ def crd_validator(crd_yaml_path: str | Path, version: str | None = None):
 def _strict_definitions(schema_json_path: str) -> str:
     document = json.loads(Path(schema_json_path).read_text())
     definitions = document["definitions"]
+    # Argo's generator writes IntOrString as a plain string; the API server takes either.
+    for name in ("io.k8s.apimachinery.pkg.util.intstr.IntOrString",):
+        if name in definitions:
+            definitions[name] = {"type": ["integer", "string"]}
     for definition in definitions.values():
         if definition.get("type") == "object" and "properties" in definition:
             definition.setdefault("additionalProperties", False)
