@@ -1,0 +1,115 @@
+"""Every workload Portway renders runs hardened: non-root, no privilege escalation, all
+capabilities dropped, a read-only root filesystem where the software allows it; and the
+component image runs as a numeric non-root user from a pinned base.
+
+Covers the compiled Argo workflows (every pipeline), every chart's ci scenarios, the kustomize
+manifests' files and the Dockerfile; each part skips with a reason while it is not in the tree.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from security_baseline import pod_specs
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Containers that may keep a writable root filesystem, and why. Anything else must be read-only.
+WRITABLE_ROOT_ALLOWED = {
+    # MLServer writes its metrics and environments folders under its working directory, and
+    # KServe owns the predictor pod's volumes, so the chart cannot mount a writable one there.
+    ("InferenceService", "model"): "MLServer needs a writable working directory",
+}
+
+
+def hardening_problems(obj: dict) -> list[str]:
+    problems = []
+    for where, pod, containers in pod_specs(obj):
+        pod_context = pod.get("securityContext") or {}
+        for container in containers:
+            label = f"{obj.get('kind')}/{obj.get('metadata', {}).get('name')} {where} {container.get('name') or ''}"
+            context = container.get("securityContext") or {}
+            merged = {**pod_context, **context}  # a container's setting overrides the pod's
+            if merged.get("runAsNonRoot") is not True:
+                problems.append(f"{label}: runAsNonRoot is not true")
+            if merged.get("runAsUser") == 0:
+                problems.append(f"{label}: runAsUser 0")
+            if context.get("privileged") is True:
+                problems.append(f"{label}: privileged")
+            if context.get("allowPrivilegeEscalation") is not False:
+                problems.append(f"{label}: allowPrivilegeEscalation is not false")
+            if "ALL" not in ((context.get("capabilities") or {}).get("drop") or []):
+                problems.append(f"{label}: capabilities are not all dropped")
+            if (context.get("capabilities") or {}).get("add"):
+                problems.append(f"{label}: adds capabilities {context['capabilities']['add']}")
+            allowed = (obj.get("kind"), container.get("name")) in WRITABLE_ROOT_ALLOWED
+            if context.get("readOnlyRootFilesystem") is not True and not allowed:
+                problems.append(f"{label}: the root filesystem is writable")
+    return problems
+
+
+def containers_in(objects: list[dict]) -> int:
+    return sum(len(containers) for obj in objects for _, _, containers in pod_specs(obj))
+
+
+def test_the_check_finds_a_root_container():
+    pod = {"kind": "Pod", "metadata": {"name": "p"},
+           "spec": {"containers": [{"name": "c", "securityContext": {"runAsUser": 0}}]}}
+    assert len(hardening_problems(pod)) == 5
+
+
+def test_compiled_argo_workflows_are_hardened():
+    compile_ = pytest.importorskip("portway.compile", reason="the Argo target (portway.compile) is not in this tree yet")
+    workflows = [compile_.compile_argo(compile_.load_pipeline(name), compile_.ArgoOptions(s3_secret="portway-s3"))
+                 for name in compile_.PIPELINES]
+    assert containers_in(workflows) >= 5
+    problems = [p for w in workflows for p in hardening_problems(w)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_rendered_charts_are_hardened():
+    charts = sorted(p.parent for p in (REPO / "charts").glob("*/Chart.yaml"))
+    if not charts:
+        pytest.skip("no charts in this tree yet")
+    from portway.devtools.charts import ci_values_files, load_values, render_chart, rendered_objects
+
+    objects = [obj for chart in charts for values in ci_values_files(chart)
+               for obj in rendered_objects(render_chart(chart, load_values(values)))]
+    assert containers_in(objects) >= 1
+    problems = [p for obj in objects for p in hardening_problems(obj)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_manifest_workloads_are_hardened():
+    files = sorted((REPO / "manifests").rglob("*.yaml"))
+    objects = [d for f in files for d in yaml.safe_load_all(f.read_text()) if isinstance(d, dict)]
+    if not containers_in(objects):
+        pytest.skip("no workloads under manifests/ in this tree yet")
+    problems = [p for obj in objects for p in hardening_problems(obj)]
+    assert problems == [], "\n".join(problems)
+
+
+def test_the_component_image_runs_as_a_numeric_non_root_user_from_a_pinned_base():
+    dockerfile = REPO / "Dockerfile"
+    if not dockerfile.is_file():
+        pytest.skip("no Dockerfile in this tree yet")
+    # Continuation lines joined, comments dropped: one instruction per line.
+    text = re.sub(r"\\\n", " ", dockerfile.read_text())
+    instructions = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    bases = [line.split()[1] for line in instructions if line.upper().startswith("FROM ")]
+    assert bases, "the Dockerfile has no FROM"
+    stages = {line.split()[-1] for line in instructions if re.match(r"(?i)FROM .* AS \S+$", line)}
+    for base in bases:
+        if base in stages or "@sha256:" in base:
+            continue
+        tag = base.rsplit("/", 1)[-1].partition(":")[2]
+        assert tag and tag != "latest", f"base image {base!r} is not pinned to a tag"
+    users = [line.split()[1] for line in instructions if line.upper().startswith("USER ")]
+    assert users, "the Dockerfile never switches away from root (no USER)"
+    uid = users[-1].split(":")[0]
+    assert uid.isdigit() and int(uid) != 0, f"USER {users[-1]!r}: use a numeric non-root uid (runAsNonRoot needs one)"
+    compile_target = pytest.importorskip("portway.compile.argo_target")
+    assert int(uid) == compile_target.RUN_AS_USER, "the workflows' runAsUser and the image's USER differ"
