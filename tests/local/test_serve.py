@@ -13,6 +13,7 @@ import time
 import numpy as np
 import pytest
 import requests
+from conftest import free_ports
 
 from portway.registry import ModelRegistry
 
@@ -20,19 +21,6 @@ pytestmark = pytest.mark.local
 
 READY_TIMEOUT_SECONDS = 90
 MAX_REQUEST_BYTES = 64 * 1024
-
-
-def free_ports(count: int) -> list[int]:
-    import socket
-
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def portway(*args: str, **kwargs) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ without it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -87,24 +88,44 @@ def _connection_errors():
     return (urllib3.exceptions.HTTPError, OSError)
 
 
+@contextlib.contextmanager
+def api_errors(verb: str, what: str, namespace: str):
+    """Turn the client's exceptions into a DeployError that says what was refused."""
+    from kubernetes.client.rest import ApiException
+
+    try:
+        yield
+    except (ApiException, *_connection_errors()) as exc:
+        raise describe_api_error(exc, verb, what, namespace) from None
+
+
+def _create(call, what: str, namespace: str) -> bool:
+    """Run a create call: True if it created the object, False if the object exists (409)."""
+    from kubernetes.client.rest import ApiException
+
+    try:
+        call()
+        return True
+    except ApiException as exc:
+        if exc.status == 409:
+            return False
+        raise describe_api_error(exc, "create", what, namespace) from None
+    except _connection_errors() as exc:
+        raise describe_api_error(exc, "create", what, namespace) from None
+
+
 def apply_inference_service(api_client, isvc: dict) -> str:
     """Create or update the InferenceService; returns "created", "updated" or "unchanged"."""
     from kubernetes import client
-    from kubernetes.client.rest import ApiException
 
     api = client.CustomObjectsApi(api_client)
     name, namespace = isvc["metadata"]["name"], isvc["metadata"]["namespace"]
     what = f"InferenceService {namespace}/{name}"
     args = (KSERVE_GROUP, KSERVE_VERSION, namespace, KSERVE_PLURAL)
-    try:
-        api.create_namespaced_custom_object(*args, isvc, _request_timeout=API_TIMEOUT_SECONDS)
+    if _create(lambda: api.create_namespaced_custom_object(*args, isvc, _request_timeout=API_TIMEOUT_SECONDS),
+               what, namespace):
         return "created"
-    except ApiException as exc:
-        if exc.status != 409:
-            raise describe_api_error(exc, "create", what, namespace) from None
-    except _connection_errors() as exc:
-        raise describe_api_error(exc, "create", what, namespace) from None
-    try:
+    with api_errors("update", what, namespace):
         live = api.get_namespaced_custom_object(*args, name, _request_timeout=API_TIMEOUT_SECONDS)
         patch = {"metadata": {k: merge_patch((live.get("metadata") or {}).get(k) or {}, isvc["metadata"].get(k) or {})
                               for k in ("labels", "annotations")},
@@ -117,49 +138,30 @@ def apply_inference_service(api_client, isvc: dict) -> str:
         # CustomObjectsApi sends a dict body as application/merge-patch+json (RFC 7386).
         api.patch_namespaced_custom_object(*args, name, patch, _request_timeout=API_TIMEOUT_SECONDS)
         return "updated"
-    except ApiException as exc:
-        raise describe_api_error(exc, "update", what, namespace) from None
-    except _connection_errors() as exc:
-        raise describe_api_error(exc, "update", what, namespace) from None
 
 
 def apply_service_account(api_client, account: dict) -> str:
     """Create the ServiceAccount, or patch ours onto an existing one; returns what happened."""
     from kubernetes import client
-    from kubernetes.client.rest import ApiException
 
     api = client.CoreV1Api(api_client)
     name, namespace = account["metadata"]["name"], account["metadata"]["namespace"]
     what = f"ServiceAccount {namespace}/{name}"
-    try:
-        api.create_namespaced_service_account(namespace, account, _request_timeout=API_TIMEOUT_SECONDS)
+    if _create(lambda: api.create_namespaced_service_account(namespace, account, _request_timeout=API_TIMEOUT_SECONDS),
+               what, namespace):
         return "created"
-    except ApiException as exc:
-        if exc.status != 409:
-            raise describe_api_error(exc, "create", what, namespace) from None
-    except _connection_errors() as exc:
-        raise describe_api_error(exc, "create", what, namespace) from None
-    try:
+    with api_errors("update", what, namespace):
         # A dict body goes out as a strategic merge patch, which keeps token secrets the cluster added.
         api.patch_namespaced_service_account(name, namespace, account, _request_timeout=API_TIMEOUT_SECONDS)
         return "updated"
-    except ApiException as exc:
-        raise describe_api_error(exc, "update", what, namespace) from None
-    except _connection_errors() as exc:
-        raise describe_api_error(exc, "update", what, namespace) from None
 
 
 def get_inference_service(api_client, name: str, namespace: str) -> dict:
     from kubernetes import client
-    from kubernetes.client.rest import ApiException
 
-    try:
+    with api_errors("read", f"InferenceService {namespace}/{name}", namespace):
         return client.CustomObjectsApi(api_client).get_namespaced_custom_object(
             KSERVE_GROUP, KSERVE_VERSION, namespace, KSERVE_PLURAL, name, _request_timeout=API_TIMEOUT_SECONDS)
-    except ApiException as exc:
-        raise describe_api_error(exc, "read", f"InferenceService {namespace}/{name}", namespace) from None
-    except _connection_errors() as exc:
-        raise describe_api_error(exc, "read", f"InferenceService {namespace}/{name}", namespace) from None
 
 
 def pods_and_events(api_client, name: str, namespace: str) -> tuple[list[dict], dict[str, list[dict]]]:
