@@ -86,6 +86,8 @@ def check_port_free(host: str, port: int, flag: str) -> None:
     if not 0 < port < 65536:
         raise ParameterError(f"{flag} {port} is not a TCP port (1-65535).")
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        # As uvicorn binds: a port whose old connections linger in TIME_WAIT is free.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:
