@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
@@ -20,6 +21,7 @@ import pytest
 
 from faults.conftest import TRAINING_ARGS
 from portway.cli import main
+from portway.embedded.timeline import parse_timeline
 
 pytestmark = [pytest.mark.local, pytest.mark.timeout(180)]
 
@@ -35,11 +37,14 @@ def start_run(runs: Path, data: Path) -> subprocess.Popen:
     )
 
 
-def wait_for_log_line(runs: Path, process: subprocess.Popen, pattern: str) -> Path:
-    """The run's folder, once its log shows `pattern` (kfp colours task names: ANSI is stripped)."""
+def wait_for_log_line(runs: Path, process: subprocess.Popen, pattern: str, earlier: set[Path]) -> Path:
+    """The new run's folder (not one of `earlier`), once its log shows `pattern` (kfp colours
+    task names: ANSI is stripped)."""
     deadline = time.monotonic() + STEP_START_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         for log in runs.glob("*/pipeline.log"):
+            if log.parent in earlier:
+                continue
             if re.search(pattern, _ANSI.sub("", log.read_text(errors="replace"))):
                 return log.parent
         assert process.poll() is None, f"the run ended before {pattern!r}: {process.communicate()}"
@@ -74,47 +79,64 @@ def rerun(runs: Path, data: Path) -> dict:
     return json.loads(summary.read_text())
 
 
-@pytest.mark.parametrize("to_group", [True, False], ids=["ctrl-c-to-the-process-group", "sigint-to-portway-only"])
-def test_ctrl_c_during_a_step_exits_promptly_leaves_no_orphans_and_the_rerun_resumes(
-        tmp_path, churn_csv, reference_run, to_group):
-    runs = tmp_path / "runs"
-    process = start_run(runs, churn_csv)
-    run_dir = wait_for_log_line(runs, process, r"Executing task 'train'")
-    time.sleep(0.5)  # into the step's own work, past its interpreter start
+@dataclass
+class Interrupted:
+    run_dir: Path
+    returncode: int
+    stderr: str
 
-    if to_group:
-        os.killpg(process.pid, signal.SIGINT)
+    def steps(self) -> list[tuple[str, str, bool]]:
+        log = (self.run_dir / "pipeline.log").read_text(errors="replace")
+        return [(s.name, s.status, s.cached) for s in parse_timeline(log)]
+
+
+def interrupt_during_train(runs: Path, data: Path, how: str) -> Interrupted:
+    """Start `portway run`, deliver `how` once the train step runs, and wait (bounded) for the exit."""
+    earlier = set(runs.glob("*"))
+    process = start_run(runs, data)
+    run_dir = wait_for_log_line(runs, process, r"Executing task 'train'", earlier)
+    time.sleep(0.5)  # into the step's own work, past its interpreter start
+    if how == "ctrl-c":
+        os.killpg(process.pid, signal.SIGINT)  # what a terminal sends: every process of the group
+    elif how == "sigint-to-portway-only":
+        os.kill(process.pid, signal.SIGINT)  # the step must then be stopped by portway itself
     else:
-        os.kill(process.pid, signal.SIGINT)
+        os.killpg(process.pid, signal.SIGKILL)  # no chance to clean up at all
     try:
         _, stderr = process.communicate(timeout=EXIT_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        pytest.fail(f"portway run did not exit within {EXIT_TIMEOUT_SECONDS}s of SIGINT")
-    assert process.returncode == 130, stderr
-    assert "interrupted" in stderr and "rerun the same command to resume from cache" in stderr, stderr
-    assert "Traceback" not in stderr
+        pytest.fail(f"portway run did not exit within {EXIT_TIMEOUT_SECONDS}s of {how}")
     assert_no_orphans(process.pid)
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["status"] == "INTERRUPTED"
-    assert [(s["name"], s["status"]) for s in summary["steps"]][:2] == [("process", "SUCCESS"), ("train", "RUNNING")]
-
-    resumed = rerun(runs, churn_csv)
-    steps = {s["name"]: s["cached"] for s in resumed["steps"]}
-    assert steps["process"] is True and steps["train"] is False, steps
-    assert resumed["metrics"] == pytest.approx(reference_run["metrics"], rel=1e-9)
+    return Interrupted(run_dir, process.returncode, stderr)
 
 
-def test_a_run_killed_during_a_step_leaves_no_partial_model_and_the_rerun_resumes(tmp_path, churn_csv, reference_run):
+def assert_interrupted_cleanly(run: Interrupted) -> None:
+    assert run.returncode == 130, run.stderr
+    assert "interrupted" in run.stderr and "rerun the same command to resume from cache" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr
+    assert json.loads((run.run_dir / "summary.json").read_text())["status"] == "INTERRUPTED"
+
+
+def test_interrupted_and_killed_runs_stop_promptly_leave_no_orphans_and_the_same_command_resumes(
+        tmp_path, churn_csv, reference_run):
     runs = tmp_path / "runs"
-    process = start_run(runs, churn_csv)
-    run_dir = wait_for_log_line(runs, process, r"Executing task 'train'")
-    time.sleep(0.5)
-    os.killpg(process.pid, signal.SIGKILL)  # the whole group: the runner and the step die unwarned
-    process.communicate(timeout=EXIT_TIMEOUT_SECONDS)
-    assert_no_orphans(process.pid)
-    assert not list(run_dir.glob("artifacts/**/model/model.json"))
-    assert not (run_dir / "summary.json").exists()
+
+    first = interrupt_during_train(runs, churn_csv, "ctrl-c")
+    assert_interrupted_cleanly(first)
+    assert first.steps()[:2] == [("process", "SUCCESS", False), ("train", "RUNNING", False)]
+
+    # The same command again reuses the first run's finished process step.
+    second = interrupt_during_train(runs, churn_csv, "sigint-to-portway-only")
+    assert_interrupted_cleanly(second)
+    assert second.steps()[:2] == [("process", "SUCCESS", True), ("train", "RUNNING", False)]
+
+    third = interrupt_during_train(runs, churn_csv, "sigkill")
+    assert third.returncode == -signal.SIGKILL
+    assert third.steps()[:2] == [("process", "SUCCESS", True), ("train", "RUNNING", False)]
+    assert not (third.run_dir / "summary.json").exists()
+    for run in (first, second, third):
+        assert not list(run.run_dir.glob("artifacts/**/model/model.json"))  # no model from a stopped train
 
     resumed = rerun(runs, churn_csv)
     steps = {s["name"]: s["cached"] for s in resumed["steps"]}
