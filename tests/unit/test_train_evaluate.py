@@ -49,7 +49,7 @@ def test_bad_hyperparameters_are_refused(processed, tmp_path):
 
 
 def test_evaluation_json_has_sagemaker_layout_and_matches_a_direct_computation(trained, processed):
-    from sklearn.metrics import roc_auc_score
+    from portway.steps.classification_metrics import roc_auc
 
     report = json.loads(Path(trained["evaluation_path"]).read_text())
     section = report["binary_classification_metrics"]
@@ -58,7 +58,7 @@ def test_evaluation_json_has_sagemaker_layout_and_matches_a_direct_computation(t
     X, y = load_split(processed["test"], processed["profile"])
     booster = xgb.Booster()
     booster.load_model(str(Path(trained["model_dir"]) / "model.json"))
-    expected_auc = roc_auc_score(y, booster.predict(xgb.DMatrix(X, feature_names=booster.feature_names)))
+    expected_auc = roc_auc(y == 1, booster.predict(xgb.DMatrix(X, feature_names=booster.feature_names)))
     assert section["auc"]["value"] == pytest.approx(expected_auc)
     matrix = section["confusion_matrix"]
     assert sum(sum(row.values()) for row in matrix.values()) == len(y)

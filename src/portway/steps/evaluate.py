@@ -22,7 +22,8 @@ def score(booster, X, y, classes: list[str]) -> dict:
     """Metrics of `booster` on (X, y). Pure function: used for the candidate and the champion."""
     import numpy as np
     import xgboost as xgb
-    from sklearn import metrics as m
+
+    from portway.steps import classification_metrics as m
 
     dmatrix = xgb.DMatrix(X, feature_names=booster.feature_names)
     probabilities = booster.predict(dmatrix)
@@ -31,36 +32,28 @@ def score(booster, X, y, classes: list[str]) -> dict:
         positive = probabilities.reshape(-1)
         predicted = (positive >= 0.5).astype(int)
         proba_matrix = np.column_stack([1 - positive, positive])
-        auc = m.roc_auc_score(y, positive) if len(set(y.tolist())) > 1 else float("nan")
-        average = "binary"
+        auc = m.roc_auc(y == 1, positive)
     else:
         proba_matrix = probabilities.reshape(len(y), len(classes))
         predicted = proba_matrix.argmax(axis=1)
-        present = sorted(set(y.tolist()))
-        auc = (
-            m.roc_auc_score(y, proba_matrix, multi_class="ovr", average="macro", labels=list(range(len(classes))))
-            if len(present) == len(classes) else float("nan")
-        )
-        average = "macro"
-    labels = list(range(len(classes)))
+        auc = m.roc_auc_ovr_macro(y, proba_matrix)
+    confusion = m.confusion_matrix(y, predicted, len(classes))
+    precision, recall, f1 = m.precision_recall_f1(confusion, positive=1 if binary else None)
     result = {
-        "accuracy": float(m.accuracy_score(y, predicted)),
-        "precision": float(m.precision_score(y, predicted, average=average, labels=labels if not binary else None,
-                                             zero_division=0)),
-        "recall": float(m.recall_score(y, predicted, average=average, labels=labels if not binary else None,
-                                       zero_division=0)),
-        "f1": float(m.f1_score(y, predicted, average=average, labels=labels if not binary else None, zero_division=0)),
-        "auc": float(auc),
-        "log_loss": float(m.log_loss(y, np.clip(proba_matrix, 1e-15, 1 - 1e-15), labels=labels)),
+        "accuracy": float((predicted == y).mean()),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "auc": auc,
+        "log_loss": m.log_loss(y, proba_matrix),
     }
-    confusion = m.confusion_matrix(y, predicted, labels=labels)
     curves = {}
     if binary:
-        fpr, tpr, thresholds = m.roc_curve(y, positive)
-        precision, recall, pr_thresholds = m.precision_recall_curve(y, positive)
+        fpr, tpr, thresholds = m.roc_curve(y == 1, positive)
+        precision_curve, recall_curve, pr_thresholds = m.precision_recall_curve(y == 1, positive)
         curves = {
             "roc": _thin({"fpr": fpr, "tpr": tpr, "thresholds": np.nan_to_num(thresholds, posinf=1.0)}),
-            "precision_recall": _thin({"precision": precision[:-1], "recall": recall[:-1],
+            "precision_recall": _thin({"precision": precision_curve, "recall": recall_curve,
                                        "thresholds": pr_thresholds}),
         }
     return {"metrics": result, "confusion_matrix": confusion.tolist(), "curves": curves,
