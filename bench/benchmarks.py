@@ -69,7 +69,8 @@ import json, sys, time
 t0 = time.perf_counter()
 from portway.steps.process import process_dataset
 from portway.steps.train import train_model
-from portway.steps.evaluate import evaluate_model
+from portway.steps.champion import evaluate_against_champion
+from portway.steps.gate import build_rules
 from portway.steps.register import register_model
 data, out, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
 steps = {}
@@ -82,10 +83,12 @@ train_model(f"{out}/train.parquet", f"{out}/validation.parquet", profile, f"{out
             gpus=0)
 steps["train"] = time.perf_counter() - t
 t = time.perf_counter()
-evaluate_model(f"{out}/model", f"{out}/test.parquet", f"{out}/evaluation.json")
+evaluate_against_champion(f"{out}/model", f"{out}/test.parquet", f"{out}/profile.json", f"{out}/evaluation.json",
+                          f"{out}/report.html", build_rules("auc", 0.8), f"{out}/registry", "bench", "none")
 steps["evaluate"] = time.perf_counter() - t
 t = time.perf_counter()
-register_model(f"{out}/registry", "bench", f"{out}/model", f"{out}/evaluation.json", "PendingManualApproval", {})
+register_model(f"{out}/registry", "bench", f"{out}/model", f"{out}/evaluation.json", "PendingManualApproval", {},
+               extra_files={"report.html": f"{out}/report.html"})
 steps["register"] = time.perf_counter() - t
 print(json.dumps({"steps": steps, "inside": time.perf_counter() - t0}))
 """
