@@ -14,7 +14,8 @@ can run the *compiled* workflow on this machine and see the wiring the controlle
   parameters from `valueFrom.path` (paths under /tmp/outputs are remapped to a temp directory
   through PORTWAY_OUTPUTS_DIR, which the launcher honours);
 - memoizes like Argo's ConfigMap cache (key → outputs; the interpreter object is the cache);
-- honours `retryStrategy.limit` (backoff durations are not waited for).
+- honours `retryStrategy.limit` (backoff durations are not waited for);
+- runs tasks that are ready together, and loop iterations, on a few threads.
 
 Unresolved variables, unknown templates and missing inputs are errors, as in Argo.
 """
@@ -276,8 +277,9 @@ def substitute(value, scope: dict):
 class LocalArgo:
     """Run compiled Workflows locally; keeps the memoization cache across runs, as a ConfigMap would."""
 
-    def __init__(self, workdir: Path, env: dict | None = None, python: str = sys.executable):
+    def __init__(self, workdir: Path, env: dict | None = None, python: str = sys.executable, workers: int = 3):
         self.workdir = Path(workdir)
+        self.workers = workers
         self.env = dict(os.environ if env is None else env)
         self.python = python
         self.cache: dict[str, dict] = {}
@@ -339,11 +341,14 @@ class Run:
         tasks = {t["name"]: t for t in template["dag"]["tasks"]}
         done: dict[str, str] = {}
         while len(done) < len(tasks):
-            ready = [t for n, t in tasks.items() if n not in done and self.dependencies(t) <= set(done)]
+            ready = sorted((t for n, t in tasks.items() if n not in done and self.dependencies(t) <= set(done)),
+                           key=lambda t: t["name"])
             if not ready:
                 raise WorkflowError(f"DAG {template['name']} cannot progress: {sorted(set(tasks) - set(done))}")
-            for task in sorted(ready, key=lambda t: t["name"]):
-                done[task["name"]] = self.run_task(task, scope, f"{prefix}.{task['name']}")
+            # Ready tasks run side by side, as the controller starts them together.
+            for task, phase in zip(ready, self.parallel(
+                    [lambda t=t: self.run_task(t, scope, f"{prefix}.{t['name']}") for t in ready]), strict=True):
+                done[task["name"]] = phase
         outputs = {}
         for parameter in template.get("outputs", {}).get("parameters", []):
             source = parameter["valueFrom"]
@@ -369,25 +374,12 @@ class Run:
             items = task["withItems"]
         elif "withParam" in task:
             items = json.loads(substitute(task["withParam"], scope))
-        results = []
-        for index, item in enumerate(items):
-            local = dict(scope)
-            if item is not None or "withItems" in task or "withParam" in task:
-                local["item"] = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"))
-                if isinstance(item, dict):
-                    local.update({f"item.{k}": v if isinstance(v, str) else json.dumps(v) for k, v in item.items()})
-            name = node_name if len(items) == 1 and item is None else f"{node_name}({index})"
-            when = task.get("when")
-            if when and not evaluate_when(substitute(when, local)):
-                self.nodes.append(Node(name, task["template"], "Skipped"))
-                results.append(None)
-                continue
-            arguments = {p["name"]: substitute(p.get("value", ""), local)
-                         for p in task.get("arguments", {}).get("parameters", [])}
-            results.append(self.run_template(task["template"], arguments, name))
+        looped = "withItems" in task or "withParam" in task
+        results = self.parallel([lambda i=i, item=item: self.run_item(task, scope, node_name, i, item, looped)
+                                 for i, item in enumerate(items)])
         task_name = task["name"]
         ran = [r for r in results if r is not None]
-        if "withItems" in task or "withParam" in task:
+        if looped:
             names = {k for r in ran for k in r}
             for key in names:  # Argo aggregates a loop's outputs into JSON lists
                 scope[f"tasks.{task_name}.outputs.parameters.{key}"] = json.dumps([r.get(key) for r in ran])
@@ -396,6 +388,31 @@ class Run:
                 scope[f"tasks.{task_name}.outputs.parameters.{key}"] = value
         scope[f"tasks.{task_name}.status"] = "Succeeded" if ran else "Skipped"
         return "Succeeded" if ran else "Skipped"
+
+    def parallel(self, calls: list) -> list:
+        """Run calls on a few threads (steps are subprocesses); the first StepFailed wins."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        if len(calls) == 1:
+            return [calls[0]()]
+        with ThreadPoolExecutor(max_workers=self.engine.workers) as pool:
+            futures = [pool.submit(call) for call in calls]
+            return [f.result() for f in futures]
+
+    def run_item(self, task: dict, scope: dict, node_name: str, index: int, item, looped: bool):
+        local = dict(scope)
+        if looped:
+            local["item"] = item if isinstance(item, str) else json.dumps(item, separators=(",", ":"))
+            if isinstance(item, dict):
+                local.update({f"item.{k}": v if isinstance(v, str) else json.dumps(v) for k, v in item.items()})
+        name = f"{node_name}({index})" if looped else node_name
+        when = task.get("when")
+        if when and not evaluate_when(substitute(when, local)):
+            self.nodes.append(Node(name, task["template"], "Skipped"))
+            return None
+        arguments = {p["name"]: substitute(p.get("value", ""), local)
+                     for p in task.get("arguments", {}).get("parameters", [])}
+        return self.run_template(task["template"], arguments, name)
 
     def run_pod(self, template: dict, scope: dict, inputs: dict, node_name: str) -> dict:
         pod_name = f"{self.name}-{template['name']}-{next(self.engine.counter)}"

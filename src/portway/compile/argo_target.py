@@ -60,6 +60,7 @@ PLACEHOLDERS = {
     "{{$.pipeline_job_create_time_utc}}": "{{workflow.creationTimestamp}}",
     "{{$.pipeline_job_schedule_time_utc}}": "{{workflow.scheduledTime}}",
 }
+RUN_IDENTITY = re.compile(r"\{\{(workflow\.(name|uid|creationTimestamp|scheduledTime)|pod\.name)\}\}")
 # PlatformSpec (kfp-kubernetes) executor settings this target carries over.
 SUPPORTED_PLATFORM_KEYS = {"tolerations", "nodeSelector", "podMetadata", "activeDeadlineSeconds", "imagePullPolicy",
                            "secretAsEnv", "configMapAsEnv", "imagePullSecret"}
@@ -357,7 +358,11 @@ class Converter:
 
     def convert_container_task(self, name, task, component, values, conditions, depends, scope) -> None:
         argo_name = self.unique(name, self.task_names)
-        template = self.container_template(argo_name, name, task, component)
+        # The run's own identity (dsl.PIPELINE_JOB_NAME_PLACEHOLDER and friends) stays out of the
+        # memoize key, as in kfp.local: a rerun on the same inputs reuses register's result instead
+        # of registering a duplicate version.
+        per_run = {k for k, v in values.items() if RUN_IDENTITY.search(v.text)}
+        template = self.container_template(argo_name, name, task, component, per_run)
         self.templates.append(template)
         scope.tasks.append(self.dag_task(argo_name, template.name, {k: v.text for k, v in values.items()},
                                          depends, conditions))
@@ -446,7 +451,7 @@ class Converter:
         scope.outputs[name] = {}
 
     # -- container templates ------------------------------------------------------------------------
-    def container_template(self, argo_name: str, ir_name: str, task: dict, component: dict):
+    def container_template(self, argo_name: str, ir_name: str, task: dict, component: dict, per_run: set[str]):
         from hera.workflows import models as m
 
         executor_label = component["executorLabel"]
@@ -509,7 +514,7 @@ class Converter:
             tolerations=[self.toleration(t, ir_name) for t in platform.get("tolerations", [])] or None,
             active_deadline_seconds=platform.get("activeDeadlineSeconds"),
             retry_strategy=self.retry_strategy(task.get("retryPolicy"), ir_name),
-            memoize=self.memoize(task, executor, image, input_names, argo_name),
+            memoize=self.memoize(task, executor, image, [n for n in input_names if n not in per_run], argo_name),
             **body,
         )
 
