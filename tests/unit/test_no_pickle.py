@@ -1,6 +1,7 @@
 """No pickle anywhere a model or artifact is loaded; YAML only through safe loading.
 
-A static scan (ast) of everything that ships: src/, components/, pipelines/. Unpickling
+A static scan (ast) of everything that ships or that users run: src/, components/,
+pipelines/, scripts/, bench/. Unpickling
 runs code from the file, so a model or artifact from a registry, a bucket or a cache must
 never reach pickle, joblib, cloudpickle, dill, numpy's allow_pickle, torch.load or
 yaml's full loaders. Models are XGBoost JSON/UBJ, which the test also checks at runtime.
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHIPPED = [REPO / "src", REPO / "components", REPO / "pipelines"]
+SHIPPED = [REPO / name for name in ("src", "components", "pipelines", "scripts", "bench")]
 
 UNSAFE_MODULES = {"pickle", "cPickle", "_pickle", "joblib", "cloudpickle", "dill", "shelve", "marshal"}
 # Calls that deserialise code-carrying formats, by their dotted name.
