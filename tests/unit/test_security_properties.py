@@ -116,3 +116,25 @@ def test_the_csv_reader_accepts_or_refuses_with_the_documented_error_and_leaves_
         assert all(os.path.getsize(path) > 0 for path in outputs)
         assert sum(profile["splits"].values()) == profile["rows"]
         assert len(profile["classes"]) >= 2
+
+
+@pytest.mark.parametrize("where, name", [
+    ("model dir", "model card.md"), ("model dir", "notes\n.txt"), ("model dir", "modèle.json"),
+    ("extra file", "../escape.html"), ("extra file", "/abs.html"), ("extra file", "a" * 64),
+])
+def test_registration_refuses_unsafe_artifact_names_before_writing_anything(tmp_path, trained, where, name):
+    import shutil
+
+    from portway.registry import ModelRegistry
+
+    model_dir = tmp_path / "model"
+    shutil.copytree(trained["model_dir"], model_dir)
+    extra = {}
+    if where == "model dir":
+        (model_dir / name).write_text("x")
+    else:
+        extra = {name: trained["evaluation_path"]}
+    registry = ModelRegistry(str(tmp_path / "registry"))
+    with pytest.raises(ParameterError, match="artifact file name"):
+        registry.register("churn", model_dir, {}, {}, evaluation_path=trained["evaluation_path"], extra_files=extra)
+    assert not (tmp_path / "registry").exists() or registry.store.list("") == []

@@ -218,7 +218,9 @@ class ModelRegistry:
 
         artifact_id = uuid.uuid4().hex[:16]
         prefix = self.artifact_prefix(group, artifact_id)
-        files = {p.name: p for p in sorted(model_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
+        # Validated like any name that becomes a key: artifact_key() refuses to read anything else.
+        files = {validate_name(p.name, "artifact file name"): p
+                 for p in sorted(model_dir.iterdir()) if p.is_file() and not p.name.startswith(".")}
         if evaluation_path is not None:
             files["evaluation.json"] = Path(evaluation_path)
         for name, path in (extra_files or {}).items():
