@@ -92,24 +92,47 @@ def test_manifest_workloads_are_hardened():
     assert problems == [], "\n".join(problems)
 
 
+def dockerfile_problems(text: str) -> tuple[list[str], int | None]:
+    """(problems, the final USER's uid) of a Dockerfile: pinned bases, a numeric non-root USER."""
+    # Continuation lines joined, comments dropped: one instruction per line.
+    text = re.sub(r"\\\n", " ", text)
+    instructions = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    problems = []
+    froms = [line.split() for line in instructions if line.upper().startswith("FROM ")]
+    if not froms:
+        problems.append("no FROM")
+    stages = {words[-1] for words in froms if len(words) >= 4 and words[-2].upper() == "AS"}
+    for words in froms:
+        base = next(w for w in words[1:] if not w.startswith("--"))
+        if base in stages or "@sha256:" in base:
+            continue
+        tag = base.rsplit("/", 1)[-1].partition(":")[2]
+        if not tag or tag == "latest":
+            problems.append(f"base image {base!r} is not pinned to a tag")
+    users = [line.split()[1] for line in instructions if line.upper().startswith("USER ")]
+    if not users:
+        problems.append("never switches away from root (no USER)")
+        return problems, None
+    uid = users[-1].split(":")[0]
+    if not uid.isdigit() or int(uid) == 0:
+        problems.append(f"USER {users[-1]!r}: use a numeric non-root uid (runAsNonRoot can only verify a number)")
+        return problems, None
+    return problems, int(uid)
+
+
+def test_the_dockerfile_check_finds_root_unpinned_and_named_users():
+    good = "FROM python:3.11-slim AS build\\\n  \nRUN pip install .\nFROM build\nUSER 10001:10001\n"
+    assert dockerfile_problems(good) == ([], 10001)
+    assert len(dockerfile_problems("FROM python\nUSER app\n")[0]) == 2
+    assert len(dockerfile_problems("FROM python:latest\nUSER 0\n")[0]) == 2
+    assert dockerfile_problems("FROM python@sha256:" + "a" * 64 + "\n")[0] == ["never switches away from root (no USER)"]
+
+
 def test_the_component_image_runs_as_a_numeric_non_root_user_from_a_pinned_base():
     dockerfile = REPO / "Dockerfile"
     if not dockerfile.is_file():
         pytest.skip("no Dockerfile in this tree yet")
-    # Continuation lines joined, comments dropped: one instruction per line.
-    text = re.sub(r"\\\n", " ", dockerfile.read_text())
-    instructions = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
-    bases = [line.split()[1] for line in instructions if line.upper().startswith("FROM ")]
-    assert bases, "the Dockerfile has no FROM"
-    stages = {line.split()[-1] for line in instructions if re.match(r"(?i)FROM .* AS \S+$", line)}
-    for base in bases:
-        if base in stages or "@sha256:" in base:
-            continue
-        tag = base.rsplit("/", 1)[-1].partition(":")[2]
-        assert tag and tag != "latest", f"base image {base!r} is not pinned to a tag"
-    users = [line.split()[1] for line in instructions if line.upper().startswith("USER ")]
-    assert users, "the Dockerfile never switches away from root (no USER)"
-    uid = users[-1].split(":")[0]
-    assert uid.isdigit() and int(uid) != 0, f"USER {users[-1]!r}: use a numeric non-root uid (runAsNonRoot needs one)"
+    problems, uid = dockerfile_problems(dockerfile.read_text())
+    assert problems == [], problems
     compile_target = pytest.importorskip("portway.compile.argo_target")
-    assert int(uid) == compile_target.RUN_AS_USER, "the workflows' runAsUser and the image's USER differ"
+    assert uid == compile_target.RUN_AS_USER, "the workflows' runAsUser and the image's USER differ"
