@@ -22,7 +22,7 @@ TRAINING_ARGS = ["--num-boost-round", "40"]
 # delayed up to 200 ms. The cap keeps one request from being faulted more often in a row
 # than the retry budget allows; persistent faults are tested on their own.
 FLAKY_S3 = FaultPlan(error_share=0.08, drop_share=0.04, lost_answer_share=0.08, max_delay_seconds=0.2,
-                     max_faults_in_a_row=3, seed=20)
+                     max_faults_in_a_row=3, seed=24)
 
 
 def direct_client(s3_server: str):

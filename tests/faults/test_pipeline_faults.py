@@ -11,8 +11,8 @@ pytestmark = [pytest.mark.local, pytest.mark.timeout(300)]
 
 def test_a_run_on_flaky_s3_gets_the_fault_free_result(s3_runs, reference_run, s3_env):
     assert s3_runs.flaky.exit_code == 0, s3_runs.flaky.stderr
-    outcomes = s3_runs.fault_outcomes
-    assert sum(n for outcome, n in outcomes.items() if outcome != "forwarded") > 0, outcomes
+    outcomes = s3_runs.fault_outcomes  # the seeded plan hits this run with every kind of fault
+    assert {"error:SlowDown", "error:InternalError", "drop", "lost_answer"} <= set(outcomes), outcomes
     assert s3_runs.flaky_summary["metrics"] == pytest.approx(reference_run["metrics"], rel=1e-9)
     assert s3_runs.flaky_summary["registration"]["version"] == 1
     record = ModelRegistry(s3_runs.registry_root).get("churn", 1)
