@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable
 
 from portway.errors import ParameterError, PipelineFailed
@@ -29,7 +30,10 @@ def _call(server: str, namespace: str, action: Callable, what: str = "Argo serve
     from hera.exceptions import HeraException
 
     try:
-        return action()
+        with warnings.catch_warnings():
+            # hera 7.1 serialises requests with pydantic's deprecated .json(); not the user's concern.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return action()
     except requests.exceptions.RequestException as exc:
         raise unreachable(what, server, exc) from None
     except HeraException as exc:

@@ -98,7 +98,7 @@ def submit_kfp(package_text: str, pipeline_spec: dict, host: str, params: dict[s
                 host=host.rstrip("/"), existing_token=token, namespace=namespace or "kubeflow",
                 verify_ssl=verify if isinstance(verify, bool) else None, ssl_ca_cert=None if isinstance(verify, bool)
                 else verify))
-            client._run_api.api_client.rest_client.pool_manager.connection_pool_kw["timeout"] = REQUEST_TIMEOUT_SECONDS
+            _set_timeout(client)
             if schedule:
                 experiment_id = _call(host, namespace, lambda: client.create_experiment(
                     experiment, namespace=namespace).experiment_id)
@@ -106,16 +106,25 @@ def submit_kfp(package_text: str, pipeline_spec: dict, host: str, params: dict[s
                     experiment_id=experiment_id, job_name=name, cron_expression=_kfp_cron(schedule),
                     pipeline_package_path=str(package), params=arguments, service_account=service_account,
                     enable_caching=None))
-                echo(f"created recurring run {recurring.recurring_run_id} ({schedule}) on {host}")
-                return {"recurring_run_id": recurring.recurring_run_id, "state": None}
-            result = _call(host, namespace, lambda: client.create_run_from_pipeline_package(
-                str(package), arguments=arguments, run_name=name, experiment_name=experiment,
-                namespace=namespace, service_account=service_account))
+            else:
+                result = _call(host, namespace, lambda: client.create_run_from_pipeline_package(
+                    str(package), arguments=arguments, run_name=name, experiment_name=experiment,
+                    namespace=namespace, service_account=service_account))
+    if schedule:
+        echo(f"created recurring run {recurring.recurring_run_id} ({schedule}) on {host}")
+        return {"recurring_run_id": recurring.recurring_run_id, "state": None}
     echo(f"created run {result.run_id} on {host}")
     state = None
     if watch:
         state = watch_run(client, host, namespace, result.run_id, poll_seconds, timeout_seconds, echo)
     return {"run_id": result.run_id, "state": state}
+
+
+def _set_timeout(client) -> None:
+    """kfp.Client passes no timeout to urllib3; give its connection pools one (new pools pick it up)."""
+    pool_manager = client._run_api.api_client.rest_client.pool_manager
+    pool_manager.connection_pool_kw["timeout"] = REQUEST_TIMEOUT_SECONDS
+    pool_manager.clear()
 
 
 def _kfp_cron(schedule: str) -> str:
