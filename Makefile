@@ -58,6 +58,25 @@ kind-run: ## Compile the pipeline (CPU-sized), submit it to the kind cluster and
 kind-down: ## Delete the kind cluster
 	@bash scripts/kind.sh down
 
+.PHONY: compile
+compile: $(VENV_STAMP) ## Compile the pipeline to build/ct.kfp.yaml (KFP IR) and build/ct.argo.yaml (Argo Workflow)
+	$(VENV)/bin/portway compile --target kfp -o build/ct.kfp.yaml
+	$(VENV)/bin/portway compile --target argo -o build/ct.argo.yaml
+
+.PHONY: golden
+golden: $(VENV_STAMP) ## Rewrite tests/golden/* from the current compilers (after an intended pipeline change; review the diff)
+	$(PY) -m pytest -q -p no:cacheprovider tests/compile/test_kfp_target.py tests/compile/test_argo_target.py -k golden --update-goldens
+
+.PHONY: image
+image: $(VENV_STAMP) ## Build the component image, tagged with the package version (needs a running Docker engine)
+	@image="$$($(PY) -c 'from portway.config import DEFAULT_IMAGE; print(DEFAULT_IMAGE)')"; \
+	version="$$($(PY) -c 'from portway import __version__; print(__version__)')"; \
+	command="docker build --build-arg PORTWAY_VERSION=$$version -t $$image ."; \
+	echo "$$command"; \
+	command -v docker >/dev/null 2>&1 || { echo "make image: no docker CLI on PATH; run the command above where Docker is installed." >&2; exit 1; }; \
+	docker info >/dev/null 2>&1 || { echo "make image: the Docker engine is not reachable (docker info failed); start it, or run the command above elsewhere." >&2; exit 1; }; \
+	$$command
+
 .PHONY: clean
 clean: ## Remove run folders and build output (keeps .venv)
 	rm -rf runs build .pytest_cache
