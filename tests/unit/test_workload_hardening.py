@@ -102,8 +102,12 @@ def dockerfile_problems(text: str) -> tuple[list[str], int | None]:
     if not froms:
         problems.append("no FROM")
     stages = {words[-1] for words in froms if len(words) >= 4 and words[-2].upper() == "AS"}
+    # FROM may name a build argument; its default (ARG NAME=value) is what a plain build uses.
+    defaults = dict(line.split(None, 1)[1].split("=", 1) for line in instructions
+                    if line.upper().startswith("ARG ") and "=" in line)
     for words in froms:
         base = next(w for w in words[1:] if not w.startswith("--"))
+        base = re.sub(r"\$\{?(\w+)\}?", lambda m: defaults.get(m[1], m[0]), base)
         if base in stages or "@sha256:" in base:
             continue
         tag = base.rsplit("/", 1)[-1].partition(":")[2]
@@ -124,6 +128,8 @@ def test_the_dockerfile_check_finds_root_unpinned_and_named_users():
     good = "FROM python:3.11-slim AS build\\\n  \nRUN pip install .\nFROM build\nUSER 10001:10001\n"
     assert dockerfile_problems(good) == ([], 10001)
     assert len(dockerfile_problems("FROM python\nUSER app\n")[0]) == 2
+    assert dockerfile_problems("ARG BASE=python:3.11-slim\nFROM ${BASE}\nUSER 10001\n") == ([], 10001)
+    assert len(dockerfile_problems("ARG BASE=python\nFROM $BASE\nUSER 10001\n")[0]) == 1
     assert len(dockerfile_problems("FROM python:latest\nUSER 0\n")[0]) == 2
     assert dockerfile_problems("FROM python@sha256:" + "a" * 64 + "\n")[0] == ["never switches away from root (no USER)"]
 
