@@ -25,18 +25,26 @@ def normalise(value, image: str = DEFAULT_IMAGE):
     return value
 
 
+def _dump(documents: list) -> str:
+    import hera.workflows  # noqa: F401  (hera registers a YAML style: block scalars for multi-line code)
+
+    return yaml.safe_dump_all(documents, sort_keys=True, width=120)
+
+
 def check_golden(name: str, documents: list[dict], update: bool) -> None:
-    text = yaml.safe_dump_all([normalise(d) for d in documents], sort_keys=True, width=120)
+    """Compare as data (the YAML text style may vary with what registered representers); the
+    failure message shows a text diff of both sides dumped the same way."""
+    documents = [normalise(d) for d in documents]
     path = GOLDEN_DIR / name
     if update:
-        path.write_text(text)
+        path.write_text(_dump(documents))
         return
     assert path.exists(), f"golden file {path} is missing; {REGENERATE}"
-    expected = path.read_text()
-    if text != expected:
+    expected = list(yaml.safe_load_all(path.read_text()))
+    if documents != expected:
         import difflib
 
-        diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), str(path), "compiled",
-                                            n=2))
+        diff = "".join(difflib.unified_diff(_dump(expected).splitlines(True), _dump(documents).splitlines(True),
+                                            str(path), "compiled", n=2))
         raise AssertionError(f"compiled output differs from {path.name}; if the change is intended, {REGENERATE}.\n"
                              f"{diff[:6000]}")
