@@ -342,3 +342,18 @@ def test_bad_options_are_refused_with_the_field_named(options, message):
 
 def test_golden_yaml_is_plain_yaml(workflow):
     assert yaml.safe_load(yaml.safe_dump(workflow)) == workflow
+
+
+def test_unknown_ir_fields_are_named_not_dropped():
+    from portway.compile.argo_target import convert_ir
+    from portway.compile.kfp_target import compile_kfp
+
+    compiled = compile_kfp(continuous_training)
+    compiled["pipeline_spec"]["defaultPipelineRoot"] = "gs://bucket/root"
+    executor = compiled["pipeline_spec"]["deploymentSpec"]["executors"]["exec-process"]["container"]
+    executor["lifecycle"] = {"preCacheCheck": {"command": ["true"]}}
+    compiled["pipeline_spec"]["root"]["dag"]["tasks"]["process"]["futureField"] = {}
+    _, notes = convert_ir(compiled)
+    assert any("'gs://bucket/root' is not used" in n for n in notes), notes
+    assert any("task 'process': container field 'lifecycle'" in n for n in notes), notes
+    assert any("task 'process': IR field 'futureField' is not carried over" in n for n in notes), notes

@@ -62,6 +62,11 @@ PLACEHOLDERS = {
 }
 RUN_IDENTITY = re.compile(r"\{\{(workflow\.(name|uid|creationTimestamp|scheduledTime)|pod\.name)\}\}")
 # PlatformSpec (kfp-kubernetes) executor settings this target carries over.
+# IR fields this target reads; anything else found in a task, component or container is named in a warning.
+KNOWN_TASK_KEYS = {"taskInfo", "inputs", "dependentTasks", "cachingOptions", "componentRef", "triggerPolicy",
+                   "parameterIterator", "artifactIterator", "retryPolicy", "iteratorPolicy"}
+KNOWN_COMPONENT_KEYS = {"inputDefinitions", "outputDefinitions", "dag", "executorLabel"}
+KNOWN_CONTAINER_KEYS = {"image", "command", "args", "resources", "env"}
 SUPPORTED_PLATFORM_KEYS = {"tolerations", "nodeSelector", "podMetadata", "activeDeadlineSeconds", "imagePullPolicy",
                            "secretAsEnv", "configMapAsEnv", "imagePullSecret"}
 
@@ -199,8 +204,14 @@ def _topological(tasks: dict) -> list[str]:
 class Converter:
     def __init__(self, compiled: dict, options: ArgoOptions):
         self.spec = compiled["pipeline_spec"]
+        self.warnings: list[str] = []
         platform = (compiled.get("platform_spec") or {}).get("platforms", {}).get("kubernetes", {})
         self.platform_executors = platform.get("deploymentSpec", {}).get("executors", {})
+        for other in sorted(set((compiled.get("platform_spec") or {}).get("platforms", {})) - {"kubernetes"}):
+            self.warn(f"the PlatformSpec for platform {other!r} is not carried over")
+        if compiled["pipeline_spec"].get("defaultPipelineRoot"):
+            self.warn(f"the pipeline root {compiled['pipeline_spec']['defaultPipelineRoot']!r} is not used; "
+                      "artifacts go under --artifact-root")
         if platform.get("pipelineConfig"):
             self.warn(f"the PlatformSpec's pipelineConfig {sorted(platform['pipelineConfig'])} is not carried over")
         self.options = options
@@ -210,7 +221,6 @@ class Converter:
         self.template_names: set[str] = set()
         self.task_names: set[str] = set()
         self.image_pull_secrets: set[str] = set()
-        self.warnings: list[str] = []
 
     # -- bookkeeping ---------------------------------------------------------------------------------
     def warn(self, message: str) -> None:
@@ -319,6 +329,10 @@ class Converter:
 
     def convert_task(self, name: str, task: dict, scope: Scope) -> None:
         component = self.components[task["componentRef"]["name"]]
+        for key in sorted(set(task) - KNOWN_TASK_KEYS):
+            self.warn(f"task {name!r}: IR field {key!r} is not carried over to the Argo target")
+        for key in sorted(set(component) - KNOWN_COMPONENT_KEYS):
+            self.warn(f"task {name!r}: component field {key!r} is not carried over to the Argo target")
         values = self.task_inputs(task, component, scope, name)
         depends = set(scope.depends) | {v.producer for v in values.values() if v.producer}
         for upstream in task.get("dependentTasks", []):
@@ -461,6 +475,8 @@ class Converter:
             raise UnsupportedFeature(f"task {ir_name!r}: executor kind {kind!r} (e.g. dsl.importer) is not supported "
                                      "by the Argo target.")
         container = executor["container"]
+        for key in sorted(set(container) - KNOWN_CONTAINER_KEYS):
+            self.warn(f"task {ir_name!r}: container field {key!r} (e.g. lifecycle hooks) is not carried over")
         source, function = _lightweight_source(container, ir_name)
         image = self.options.image if is_project_image(container.get("image", "")) else container.get("image", "")
         inputs = component.get("inputDefinitions", {})
