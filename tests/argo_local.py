@@ -118,13 +118,16 @@ class _Parser:
             raise WorkflowError(f"unexpected {self.peek()[1]!r}")
         return value
 
-    def coalesce(self):
-        value = self.ternary()
-        while self.peek()[1] == "??":
+    def chain(self, op: str, operand, combine):
+        """operand (op operand)*, folded left with combine (both sides evaluated, as Argo's are)."""
+        value = operand()
+        while self.peek()[1] == op:
             self.take()
-            other = self.ternary()
-            value = other if value is None else value
+            value = combine(value, operand())
         return value
+
+    def coalesce(self):
+        return self.chain("??", self.ternary, lambda a, b: b if a is None else a)
 
     def ternary(self):
         condition = self.or_()
@@ -137,20 +140,10 @@ class _Parser:
         return condition
 
     def or_(self):
-        value = self.and_()
-        while self.peek()[1] == "||":
-            self.take()
-            other = self.and_()
-            value = bool(value) or bool(other)
-        return value
+        return self.chain("||", self.and_, lambda a, b: bool(a) or bool(b))
 
     def and_(self):
-        value = self.comparison()
-        while self.peek()[1] == "&&":
-            self.take()
-            other = self.comparison()
-            value = bool(value) and bool(other)
-        return value
+        return self.chain("&&", self.comparison, lambda a, b: bool(a) and bool(b))
 
     def comparison(self):
         left = self.unary()
@@ -196,17 +189,22 @@ class _Parser:
                 name = None
             elif op == "(":
                 self.take()
-                args = []
-                while self.peek()[1] != ")":
-                    args.append(self.coalesce())
-                    if self.peek()[1] == ",":
-                        self.take()
-                self.take(")")
+                args = self.items(")")
                 if name not in FUNCTIONS:
                     raise WorkflowError(f"unknown function {name}")
                 value, name = FUNCTIONS[name](*args), None
             else:
                 return value
+
+    def items(self, closing: str) -> list:
+        """Comma-separated expressions up to `closing` (call arguments, list literals)."""
+        values = []
+        while self.peek()[1] != closing:
+            values.append(self.coalesce())
+            if self.peek()[1] == ",":
+                self.take()
+        self.take(closing)
+        return values
 
     def primary(self):
         kind, text = self.take()
@@ -219,13 +217,7 @@ class _Parser:
             self.take(")")
             return value, None
         if text == "[" and not self.govaluate:
-            items = []
-            while self.peek()[1] != "]":
-                items.append(self.coalesce())
-                if self.peek()[1] == ",":
-                    self.take()
-            self.take("]")
-            return items, None
+            return self.items("]"), None
         if kind == "name":
             if text in ("true", "false"):
                 return text == "true", None
