@@ -120,6 +120,17 @@ def test_predictions_match_the_model_loaded_in_process(server, processed, traine
     np.testing.assert_allclose(response.json()["outputs"][0]["data"], expected[:5], rtol=0, atol=1e-6)
 
 
+def test_predict_proba_is_served_without_scikit_learn(server, processed, trained):
+    """The runtime loads a plain Booster (see portway.serving.runtime), so predict_proba works too."""
+    X, rows, expected = expected_predictions(processed, trained)
+    body = {"inputs": [{"name": "input-0", "shape": [5, X.shape[1]], "datatype": "FP32", "data": rows[:5]}],
+            "outputs": [{"name": "predict_proba"}]}
+    response = infer(server, body)
+    assert response.status_code == 200, response.text
+    proba = np.asarray(response.json()["outputs"][0]["data"], dtype=np.float64).reshape(5, 2)
+    np.testing.assert_allclose(proba[:, 1], expected[:5], rtol=0, atol=1e-6)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=0, atol=1e-6)
+
 def _row(width, **overrides):
     values = [1.0] * width
     for index, value in overrides.items():

@@ -3,8 +3,15 @@
 The stock `mlserver_xgboost.XGBoostModel` (what KServe runs for `modelFormat: xgboost` on the
 V2 protocol) answers 500 to a request with the wrong number of features or a string among
 the numbers: the error surfaces from inside XGBoost. This subclass checks the request first
-and answers 400 with a message naming the input, row and feature; the model and its
-outputs are the stock runtime's.
+and answers 400 with a message naming the input, row and feature; the outputs are the
+stock runtime's.
+
+The model is loaded as an `xgboost.Booster` rather than through XGBoost's scikit-learn
+wrapper (`XGBRegressor`), which the stock runtime uses and which needs scikit-learn installed.
+KServe's MLServer image ships scikit-learn; Portway does not depend on it, because XGBoost
+imports it whenever it is present and that cost ~1.7 s in every pipeline step. For a
+`binary:logistic` or `multi:softprob` model, `Booster.predict` returns exactly what
+`XGBRegressor.predict` returns (the probabilities), so the answers are the same.
 
 Two request layouts are accepted, both in the order `feature_schema.json` records:
 - one tensor of shape [rows, F] (any name), row-major `data`, flat or nested;
@@ -139,16 +146,39 @@ def _check_finite(matrix, name: str, feature_names: list[str]):
     return matrix
 
 
+class BoosterPredictor:
+    """The two methods the runtime calls, over a plain Booster (no scikit-learn needed)."""
+
+    def __init__(self, booster, feature_names: list[str]):
+        self.booster = booster
+        self.feature_names = feature_names
+
+    def predict(self, features):
+        import xgboost as xgb
+
+        return self.booster.predict(xgb.DMatrix(features, feature_names=self.feature_names))
+
+    def predict_proba(self, features):
+        import numpy as np
+
+        predicted = self.predict(features)
+        return np.column_stack([1 - predicted, predicted]) if predicted.ndim == 1 else predicted
+
+
 class ValidatingXGBoostModel(XGBoostModel):
     """mlserver_xgboost's runtime, with requests checked against feature_schema.json."""
 
     async def load(self) -> bool:
-        loaded = await super().load()
+        import xgboost as xgb
+
         model_uri = await get_model_uri(self._settings, wellknown_filenames=WELLKNOWN_MODEL_FILENAMES)
         schema_path = os.path.join(os.path.dirname(model_uri), FEATURE_SCHEMA_FILE)
         with open(schema_path) as f:
             self._feature_names = list(json.load(f)["feature_names"])
-        return loaded
+        booster = xgb.Booster()
+        booster.load_model(model_uri)  # JSON/UBJ: the registry never holds a pickle
+        self._model = BoosterPredictor(booster, self._feature_names)
+        return True
 
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:
         payload = self._check_request(payload)
