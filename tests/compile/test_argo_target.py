@@ -357,3 +357,17 @@ def test_unknown_ir_fields_are_named_not_dropped():
     assert any("'gs://bucket/root' is not used" in n for n in notes), notes
     assert any("task 'process': container field 'lifecycle'" in n for n in notes), notes
     assert any("task 'process': IR field 'futureField' is not carried over" in n for n in notes), notes
+
+
+def test_source_with_template_braces_travels_encoded_and_still_runs(tmp_path):
+    from argo_local import LocalArgo
+
+    from .sample_pipelines import braces
+
+    document = compile_quietly(braces)
+    container = pod_templates(document)["wrap"]["container"]  # not a script: Argo would substitute its source
+    assert any(a.startswith("--source-b64=") for a in container["args"])
+    assert "{{{{" not in json.dumps(document)
+    run = LocalArgo(tmp_path).run(document, {"name": "abc"})
+    assert run.phase == "Succeeded", [n.log for n in run.nodes]
+    assert run.node(f"{run.name}.wrap").outputs == {"Output": "{{abc}}"}
