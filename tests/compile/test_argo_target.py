@@ -330,6 +330,7 @@ def test_container_components_and_exit_handlers_are_refused_with_a_reason():
     ({"schedule": "0 3 * * *"}, "--schedule applies to --kind CronWorkflow"),
     ({"kind": "CronWorkflow", "schedule": "every day"}, "is not a cron expression"),
     ({"cache_max_age": "a week"}, "--cache-max-age 'a week' is not a duration"),
+    ({"active_deadline_seconds": 0}, "--active-deadline-seconds must be a positive whole number"),
     ({"artifact_root": "/local/dir"}, "must be an s3://bucket/prefix URI"),
     ({"namespace": "ML_Team"}, "--namespace 'ML_Team' is not a Kubernetes name"),
     ({"team": "a/b"}, "--team 'a/b' is not allowed"),

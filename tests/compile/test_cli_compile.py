@@ -13,13 +13,14 @@ from portway.compile.kfp_target import compile_kfp, kfp_yaml
 def test_compiles_both_targets_to_files(tmp_path, capsys):
     kfp_path, argo_path = tmp_path / "build" / "ct.kfp.yaml", tmp_path / "build" / "ct.argo.yaml"
     assert main(["compile", "--target", "kfp", "-o", str(kfp_path)]) == 0
-    assert main(["compile", "--target", "argo", "-o", str(argo_path), "--param", "data_uri=s3://b/k.csv"]) == 0
+    assert main(["compile", "--target", "argo", "-o", str(argo_path), "--param", "data_uri=s3://b/k.csv",
+                 "--active-deadline-seconds", "7200"]) == 0
     out = capsys.readouterr().out
     assert f"wrote {kfp_path}: KFP IR (PipelineSpec + PlatformSpec)" in out and f"wrote {argo_path}: Argo Workflow" in out
     assert list(yaml.safe_load_all(kfp_path.read_text())) == list(yaml.safe_load_all(kfp_yaml(
         compile_kfp(continuous_training))))
     workflow = yaml.safe_load(argo_path.read_text())
-    assert workflow["kind"] == "Workflow"
+    assert workflow["kind"] == "Workflow" and workflow["spec"]["activeDeadlineSeconds"] == 7200
     assert {"name": "data_uri", "value": "s3://b/k.csv", "description": "KFP STRING"} in (
         workflow["spec"]["arguments"]["parameters"])
     assert sorted(p.name for p in kfp_path.parent.iterdir()) == ["ct.argo.yaml", "ct.kfp.yaml"]  # no temp files

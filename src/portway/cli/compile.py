@@ -37,6 +37,8 @@ def add_pipeline_arguments(parser) -> None:
     argo.add_argument("--artifact-root", default=DEFAULT_ARTIFACT_ROOT, help="s3://bucket/prefix for run artifacts")
     argo.add_argument("--cache-max-age", default=DEFAULT_CACHE_MAX_AGE,
                       help=f"how long a step's cached result is reused (memoize maxAge), default {DEFAULT_CACHE_MAX_AGE}")
+    argo.add_argument("--active-deadline-seconds", type=int, default=24 * 3600,
+                      help="stop a run that takes longer than this (default 86400, a day)")
     argo.add_argument("--s3-secret", default=None,
                       help="Secret with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY for the pods (MinIO on kind); "
                            "default: the service account's IRSA role")
@@ -86,6 +88,7 @@ def compile_document(args) -> tuple[str, dict, list[str]]:
         image=image, kind=args.kind, name=args.name, namespace=args.namespace, schedule=args.schedule,
         timezone=args.timezone, service_account=args.service_account, team=args.team,
         artifact_root=args.artifact_root, cache_max_age=args.cache_max_age, s3_secret=args.s3_secret,
+        active_deadline_seconds=args.active_deadline_seconds,
         s3_endpoint=args.s3_endpoint, parameters=parse_params(args.param),
     )
     document, warnings = convert_ir(compiled, options)

@@ -113,6 +113,9 @@ class ArgoOptions:
                 f"--schedule {self.schedule!r} is not a cron expression; expected five fields such as "
                 '"0 3 * * *" (minute hour day-of-month month day-of-week) or a macro such as "@daily".'
             )
+        if not isinstance(self.active_deadline_seconds, int) or self.active_deadline_seconds < 1:
+            raise ParameterError(f"--active-deadline-seconds must be a positive whole number of seconds, got "
+                                 f"{self.active_deadline_seconds!r}.")
         if not re.fullmatch(r"\d+(\.\d+)?(s|m|h)", self.cache_max_age):
             raise ParameterError(f"--cache-max-age {self.cache_max_age!r} is not a duration such as 168h, 90m or 3600s.")
         if not (self.artifact_root.startswith("s3://") and len(self.artifact_root) > 5):
