@@ -54,11 +54,13 @@ def apply_resources(task: dsl.PipelineTask, spec: ResourceSpec) -> dsl.PipelineT
     return task
 
 
-def apply_retry(task: dsl.PipelineTask, step: str, retries: dict[str, int]) -> dsl.PipelineTask:
+def apply_retry(
+    task: dsl.PipelineTask, step: str, retries: dict[str, int], backoff_seconds: int = RETRY_BACKOFF_SECONDS
+) -> dsl.PipelineTask:
     if retries.get(step):
         task.set_retry(
             num_retries=retries[step],
-            backoff_duration=f"{RETRY_BACKOFF_SECONDS}s",
+            backoff_duration=f"{backoff_seconds}s",
             backoff_factor=RETRY_BACKOFF_FACTOR,
             backoff_max_duration=f"{RETRY_BACKOFF_MAX_SECONDS}s",
         )
@@ -68,13 +70,14 @@ def apply_retry(task: dsl.PipelineTask, step: str, retries: dict[str, int]) -> d
 def build_pipeline(
     resources: "dict[str, ResourceSpec] | None" = None,
     retries: "dict[str, int] | None" = None,
+    backoff_seconds: int = RETRY_BACKOFF_SECONDS,
 ):
-    """The pipeline with the given resource spec per step (defaults: portway.config)."""
+    """The pipeline with the given resource spec per step and retry backoff (defaults: portway.config)."""
     resources = {**DEFAULT_RESOURCES, **(resources or {})}
     retries = RETRIES if retries is None else retries
 
     def configured(task: dsl.PipelineTask, step: str) -> dsl.PipelineTask:
-        return apply_retry(apply_resources(task, resources[step]), step, retries)
+        return apply_retry(apply_resources(task, resources[step]), step, retries, backoff_seconds)
 
     @dsl.pipeline(
         name=PIPELINE_NAME,

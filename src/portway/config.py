@@ -53,3 +53,7 @@ RETRIES = {"process": 3, "train": 2}
 RETRY_BACKOFF_SECONDS = 30
 RETRY_BACKOFF_FACTOR = 2.0
 RETRY_BACKOFF_MAX_SECONDS = 600
+# On one machine (kfp.local) a failure is rarely transient: S3 calls already retry inside the
+# client, and a bad input fails the same way every time. A short backoff keeps the retries
+# without making a user wait minutes for a bad file's error.
+LOCAL_RETRY_BACKOFF_SECONDS = 1

@@ -75,6 +75,19 @@ def test_bad_parameters_fail_before_any_step(tmp_path, churn_csv, capsys, args, 
     assert not (tmp_path / "runs").exists()
 
 
+@pytest.mark.parametrize("content, message", [
+    ("", "is empty (0 bytes)"),
+    ("a;b;churned\n1;2;0\n", "semicolon-delimited"),
+    ("a,b,label\n1,2,0\n", "target column 'churned' is missing"),
+])
+def test_header_level_mistakes_fail_before_any_step(tmp_path, capsys, content, message):
+    source = tmp_path / "input.csv"
+    source.write_text(content)
+    assert portway_run(tmp_path, "--data", str(source)) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists()
+
+
 def test_missing_data_file(tmp_path, capsys):
     assert portway_run(tmp_path, "--data", str(tmp_path / "absent.csv")) == 2
     assert f"Input data file {tmp_path / 'absent.csv'} does not exist" in capsys.readouterr().err

@@ -117,7 +117,7 @@ def preflight(parameters: dict) -> None:
     from portway.registry import check_approval_status
     from portway.steps.champion import parse_champion
     from portway.steps.gate import build_rules
-    from portway.steps.process import parse_feature_types, validate_fractions
+    from portway.steps.process import check_input_header, parse_feature_types, validate_fractions
     from portway.steps.train import choose_device, validate_hyperparameters
 
     build_rules(parameters["gate_metric"], parameters["threshold"], parameters.get("gate_rules", ""))
@@ -131,6 +131,7 @@ def preflight(parameters: dict) -> None:
         {k: parameters[k] for k in ("max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight")},
         parameters["num_boost_round"], parameters["early_stopping_rounds"],
     )
+    check_input_header(parameters["data_uri"], parameters["target"], parameters.get("feature_types"))
 
 
 def run_pipeline(
@@ -149,7 +150,10 @@ def run_pipeline(
     from portway.steps.champion import current_champion
 
     if pipeline is None:
-        from portway.pipelines.continuous_training import continuous_training as pipeline
+        from portway.config import LOCAL_RETRY_BACKOFF_SECONDS
+        from portway.pipelines.continuous_training import build_pipeline
+
+        pipeline = build_pipeline(backoff_seconds=LOCAL_RETRY_BACKOFF_SECONDS)
 
     runs_dir = Path(runs_dir).resolve()
     run_id = validate_name(run_id or new_run_id(), "run id")

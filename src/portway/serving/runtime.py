@@ -169,15 +169,14 @@ class ValidatingXGBoostModel(XGBoostModel):
     """mlserver_xgboost's runtime, with requests checked against feature_schema.json."""
 
     async def load(self) -> bool:
-        import xgboost as xgb
+        from portway.steps.train import load_booster
 
         model_uri = await get_model_uri(self._settings, wellknown_filenames=WELLKNOWN_MODEL_FILENAMES)
         schema_path = os.path.join(os.path.dirname(model_uri), FEATURE_SCHEMA_FILE)
         with open(schema_path) as f:
             self._feature_names = list(json.load(f)["feature_names"])
-        booster = xgb.Booster()
-        booster.load_model(model_uri)  # JSON/UBJ: the registry never holds a pickle
-        self._model = BoosterPredictor(booster, self._feature_names)
+        # model.json only, through the one loader the no-pickle test allows.
+        self._model = BoosterPredictor(load_booster(os.path.dirname(model_uri)), self._feature_names)
         return True
 
     async def predict(self, payload: InferenceRequest) -> InferenceResponse:

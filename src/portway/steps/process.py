@@ -187,6 +187,36 @@ def _explain_arrow_error(exc: Exception, source: str, columns: list[str], kinds:
     return InputDataError(f"{source}: cannot be parsed as a table: {text.splitlines()[0][:200]}")
 
 
+def _header_columns(path: Path, fmt: str, source: str, delimiter: str) -> list[str]:
+    """Column names from a CSV header or a Parquet schema, without reading the data."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if fmt == "parquet":
+        try:
+            return list(pq.read_schema(path).names)
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise InputDataError(f"{source}: not a readable Parquet file ({exc}).") from None
+    return _read_csv_header(path, source, delimiter)
+
+
+def check_input_header(
+    data_uri: str, target: str, feature_types: str | dict | None = None, delimiter: str = ","
+) -> None:
+    """The checks that need only the first line of a local file: it exists, is not empty,
+    has the delimiter, the target and the declared columns. Run before a pipeline starts, so
+    the common mistakes fail at once instead of inside a retried step. (s3:// is left to the
+    step, which downloads the object anyway.)"""
+    if data_uri.startswith("s3://"):
+        return
+    declared = parse_feature_types(feature_types)
+    with materialize(data_uri) as local:
+        if local.stat().st_size == 0:
+            raise InputDataError(f"{data_uri} is empty (0 bytes); expected a CSV or Parquet file with a header row.")
+        fmt = detect_format(local)
+        _check_columns(_header_columns(local, fmt, data_uri, delimiter), target, declared, data_uri)
+
+
 def _open_batches(path: Path, fmt: str, source: str, target: str, declared: dict[str, str], delimiter: str):
     """Return (column names, kinds per feature, iterator over record batches)."""
     import pyarrow as pa
