@@ -273,7 +273,10 @@ def format_summary(result: RunResult, reproduce: str = "") -> str:
         lines.append(f"  {step.name:<14}{step.status:<10}{step.seconds:>7.1f}s  {cache}{retries}")
     if result.metrics:
         lines.append("")
-        lines.append("  metrics (test split): " + "  ".join(f"{k} {v:.4f}" for k, v in result.metrics.items()))
+        from portway.steps.evaluate import METRIC_NAMES
+
+        ordered = sorted(result.metrics.items(), key=lambda kv: METRIC_NAMES.index(kv[0]) if kv[0] in METRIC_NAMES else 99)
+        lines.append("  metrics (test split): " + "  ".join(f"{k} {v:.4f}" for k, v in ordered))
     if result.gate:
         if "champion" in result.gate:
             lines.append(f"  champion: {champion_line(result.gate, result.metrics)}")
