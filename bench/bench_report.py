@@ -40,7 +40,7 @@ def write_markdown(results: dict, path: Path) -> None:
         lines.append(f"| 2 | cached rerun vs first run | {int(rows):,} rows | {_s(r['cached_rerun'])} | "
                      f"{_s(r['portway_run'])} | {r['cached_rerun_share_of_first']:.3f} | ≤ 0.10, all hits | "
                      f"{_goal(r['cached_rerun_share_of_first'] <= 0.10 and r['cached_rerun_all_hits']) if big else 'n/a'} |")
-    for key, r in b.get("process", {}).items():
+    for r in b.get("process", {}).values():
         lines.append(f"| 3 | `process` vs bare Arrow read + split write | {r['rows']:,} {r['format']} | "
                      f"{_s(r['process'])} ({r['rows_per_second']:,.0f} rows/s) | {_s(r['bare_arrow'])} | "
                      f"{r['ratio']:.2f} | ≤ 1.5 | {_goal(r['ratio'] <= 1.5)} |")

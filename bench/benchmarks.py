@@ -188,8 +188,8 @@ def bench_process(work: Path, sizes: list[int], repeats: int) -> dict:
         for fmt in ("csv", "parquet"):
             data = dataset(work / "data", rows, fmt)
             ours, bare, ours_rss, bare_rss, arrow_bytes = [], [], [], [], 0
-            for i in range(repeats):
-                for side, code, seconds, rss in (("ours", MEASURE_PROCESS, ours, ours_rss),
+            for _i in range(repeats):
+                for _side, code, seconds, rss in (("ours", MEASURE_PROCESS, ours, ours_rss),
                                                  ("bare", MEASURE_BARE_ARROW, bare, bare_rss)):
                     out = Path(tempfile.mkdtemp(dir=work))
                     r = run_python(code, str(data), str(out))

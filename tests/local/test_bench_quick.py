@@ -20,7 +20,7 @@ def test_quick_benchmark_writes_results_and_table(tmp_path):
     results = json.loads(results_path.read_text())
     assert results["quick"] is True and results["machine"]["cpus"] >= 1
     benchmarks = results["benchmarks"]
-    for rows, figures in benchmarks["orchestration"].items():
+    for _rows, figures in benchmarks["orchestration"].items():
         assert figures["portway_run"]["median"] > 0 and figures["direct_functions"]["median"] > 0
         assert figures["cached_rerun_all_hits"] is True
         assert figures["changed_hyperparameter_reran"] == {"process": False, "train": True, "evaluate": True,
