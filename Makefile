@@ -33,7 +33,7 @@ test: $(VENV_STAMP) ## Run the test suite (unit, local pipeline, offline validat
 
 .PHONY: lint
 lint: $(VENV_STAMP) ## Lint with ruff
-	$(VENV)/bin/ruff check src components pipelines tests
+	$(VENV)/bin/ruff check src components pipelines tests bench scripts
 
 .PHONY: ci
 ci: test ## What .ci/run runs
