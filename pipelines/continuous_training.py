@@ -185,4 +185,12 @@ def build_pipeline(
     return continuous_training
 
 
-continuous_training = build_pipeline()
+def __getattr__(name: str):
+    """`continuous_training`, the pipeline with the cluster defaults, built on first use:
+    building a pipeline costs a few hundred ms, and `portway run` builds its own (with the
+    local retry backoff), so importing this module should not build one it will not use."""
+    if name == "continuous_training":
+        pipeline = build_pipeline()
+        globals()[name] = pipeline
+        return pipeline
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

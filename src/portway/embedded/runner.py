@@ -66,6 +66,8 @@ def fingerprint(data_uri: str) -> str:
             head = s3_client().head_object(Bucket=bucket, Key=key)
         except Exception as exc:  # botocore raises several unrelated types here
             raise InputDataError(f"Cannot read the input data {data_uri}: {describe_s3_error(exc, bucket, key)}.") from None
+        if head["ContentLength"] == 0:
+            raise InputDataError(f"{data_uri} is empty (0 bytes); expected a CSV or Parquet file with a header row.")
         return f"s3-etag:{head['ETag'].strip(chr(34))}:{head['ContentLength']}"
     from portway.fileio import sha256_file
 

@@ -189,10 +189,10 @@ def _explain_arrow_error(exc: Exception, source: str, columns: list[str], kinds:
 
 def _header_columns(path: Path, fmt: str, source: str, delimiter: str) -> list[str]:
     """Column names from a CSV header or a Parquet schema, without reading the data."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
     if fmt == "parquet":
+        import pyarrow as pa  # only here: a CSV header needs no Arrow, and a run's preflight stays light
+        import pyarrow.parquet as pq
+
         try:
             return list(pq.read_schema(path).names)
         except (pa.ArrowInvalid, OSError) as exc:
