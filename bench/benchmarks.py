@@ -112,6 +112,7 @@ def bench_orchestration(work: Path, sizes: list[int], repeats: int, rounds: int)
         data = dataset(work / "data", rows, "csv")
         ours, direct, warm = [], [], []
         per_step = {"portway": {}, "direct": {}}
+        all_cached = True
         for i in range(repeats):
             out = work / f"direct-{rows}-{i}"
             out.mkdir(parents=True)
@@ -126,7 +127,9 @@ def bench_orchestration(work: Path, sizes: list[int], repeats: int, rounds: int)
                 per_step["portway"].setdefault(step, []).append(seconds)
             again = portway_run(data, runs_dir, rounds)
             warm.append(again["wall"])
-            all_cached = all(again["cached"].values())
+            all_cached = all_cached and all(again["cached"].values())
+            if i < repeats - 1:  # the last one stays for the changed-hyperparameter run below
+                shutil.rmtree(runs_dir, ignore_errors=True)
             shutil.rmtree(out, ignore_errors=True)
         changed = portway_run(data, runs_dir, rounds, "--max-depth", "4")
         shutil.rmtree(runs_dir, ignore_errors=True)

@@ -67,6 +67,15 @@ def apply_retry(
     return task
 
 
+def step_configurer(resources: dict, retries: dict, backoff_seconds: int = RETRY_BACKOFF_SECONDS):
+    """`configured(task, step)`: the step's resources, placement and retries from one spec."""
+
+    def configured(task: dsl.PipelineTask, step: str) -> dsl.PipelineTask:
+        return apply_retry(apply_resources(task, resources[step]), step, retries, backoff_seconds)
+
+    return configured
+
+
 def build_pipeline(
     resources: "dict[str, ResourceSpec] | None" = None,
     retries: "dict[str, int] | None" = None,
@@ -75,9 +84,7 @@ def build_pipeline(
     """The pipeline with the given resource spec per step and retry backoff (defaults: portway.config)."""
     resources = {**DEFAULT_RESOURCES, **(resources or {})}
     retries = RETRIES if retries is None else retries
-
-    def configured(task: dsl.PipelineTask, step: str) -> dsl.PipelineTask:
-        return apply_retry(apply_resources(task, resources[step]), step, retries, backoff_seconds)
+    configured = step_configurer(resources, retries, backoff_seconds)
 
     @dsl.pipeline(
         name=PIPELINE_NAME,

@@ -15,7 +15,7 @@ from kfp import dsl
 from portway.components.evaluate import evaluate
 from portway.components.process import process
 from portway.components.train import train
-from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, apply_resources, apply_retry
+from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, step_configurer
 
 from portway.config import DEFAULT_RESOURCES, RETRIES, ResourceSpec
 
@@ -42,9 +42,7 @@ def build_search_pipeline(
 ):
     resources = {**DEFAULT_RESOURCES, **(resources or {})}
     default_candidates = candidate_grid(candidate_count)
-
-    def configured(task: dsl.PipelineTask, step: str) -> dsl.PipelineTask:
-        return apply_retry(apply_resources(task, resources[step]), step, RETRIES)
+    configured = step_configurer(resources, RETRIES)
 
     @dsl.pipeline(
         name=PIPELINE_NAME,

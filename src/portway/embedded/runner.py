@@ -67,7 +67,9 @@ def fingerprint(data_uri: str) -> str:
         except Exception as exc:  # botocore raises several unrelated types here
             raise InputDataError(f"Cannot read the input data {data_uri}: {describe_s3_error(exc, bucket, key)}.") from None
         if head["ContentLength"] == 0:
-            raise InputDataError(f"{data_uri} is empty (0 bytes); expected a CSV or Parquet file with a header row.")
+            from portway.steps.process import empty_input_error
+
+            raise empty_input_error(data_uri)
         return f"s3-etag:{head['ETag'].strip(chr(34))}:{head['ContentLength']}"
     from portway.fileio import sha256_file
 
@@ -277,8 +279,8 @@ def format_summary(result: RunResult, reproduce: str = "") -> str:
         lines.append("")
         from portway.steps.evaluate import METRIC_NAMES
 
-        ordered = sorted(result.metrics.items(), key=lambda kv: METRIC_NAMES.index(kv[0]) if kv[0] in METRIC_NAMES else 99)
-        lines.append("  metrics (test split): " + "  ".join(f"{k} {v:.4f}" for k, v in ordered))
+        names = [n for n in METRIC_NAMES if n in result.metrics] + [n for n in result.metrics if n not in METRIC_NAMES]
+        lines.append("  metrics (test split): " + "  ".join(f"{n} {result.metrics[n]:.4f}" for n in names))
     if result.gate:
         if "champion" in result.gate:
             lines.append(f"  champion: {champion_line(result.gate, result.metrics)}")
@@ -297,7 +299,6 @@ def format_summary(result: RunResult, reproduce: str = "") -> str:
     if reproduce:
         lines += ["", f"  reproduce: {reproduce}"]
     return "\n".join(lines)
-
 
 
 def champion_line(gate: dict, metrics: dict) -> str:

@@ -56,8 +56,7 @@ def score(booster, X, y, classes: list[str]) -> dict:
             "precision_recall": _thin({"precision": precision_curve, "recall": recall_curve,
                                        "thresholds": pr_thresholds}),
         }
-    return {"metrics": result, "confusion_matrix": confusion.tolist(), "curves": curves,
-            "predictions": {"probabilities": proba_matrix}}
+    return {"metrics": result, "confusion_matrix": confusion.tolist(), "curves": curves}
 
 
 def _thin(curve: dict) -> dict:

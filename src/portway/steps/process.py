@@ -44,6 +44,10 @@ class _ColumnState:
     vocabulary: dict[str, int] = field(default_factory=dict)
 
 
+def empty_input_error(data_uri: str) -> InputDataError:
+    return InputDataError(f"{data_uri} is empty (0 bytes); expected a CSV or Parquet file with a header row.")
+
+
 def parse_feature_types(spec: str | dict | None) -> dict[str, str]:
     """Declared feature types: a dict or a JSON object {"column": "numeric"|"categorical"}."""
     if spec in (None, "", "{}"):
@@ -212,7 +216,7 @@ def check_input_header(
     declared = parse_feature_types(feature_types)
     with materialize(data_uri) as local:
         if local.stat().st_size == 0:
-            raise InputDataError(f"{data_uri} is empty (0 bytes); expected a CSV or Parquet file with a header row.")
+            raise empty_input_error(data_uri)
         fmt = detect_format(local)
         _check_columns(_header_columns(local, fmt, data_uri, delimiter), target, declared, data_uri)
 
@@ -433,7 +437,7 @@ def process_dataset(
         source = data_uri
         size = local.stat().st_size
         if size == 0:
-            raise InputDataError(f"{source} is empty (0 bytes); expected a CSV or Parquet file with a header row.")
+            raise empty_input_error(source)
         fmt = detect_format(local)
         columns, kinds, batches = _open_batches(local, fmt, source, target, declared, delimiter)
         features = [c for c in columns if c != target]
