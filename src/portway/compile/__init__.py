@@ -8,7 +8,7 @@ from portway.compile.argo_target import (
            convert_ir,
 )
 from portway.compile.kfp_target import compile_kfp, kfp_yaml
-from portway.compile.pipelines import PIPELINES, load_pipeline
+from portway.compile.pipelines import PIPELINES, load_ir, load_pipeline
 
 __all__ = ["PIPELINES", "ArgoOptions", "ArgoTargetWarning", "UnsupportedFeature", "compile_argo", "compile_kfp",
-           "convert_ir", "kfp_yaml", "load_pipeline"]
+           "convert_ir", "kfp_yaml", "load_ir", "load_pipeline"]
