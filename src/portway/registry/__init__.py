@@ -41,6 +41,8 @@ from portway.registry.approval import (
     check_reason,
     check_transition,
     history_entry,
+    is_own_entry,
+    new_request_id,
 )
 from portway.registry.events import build_event, list_events, post_webhook, webhook_url, write_event
 
@@ -269,23 +271,25 @@ class ModelRegistry:
     ) -> dict:
         """Change a version's approval status, append the change to its history, emit the event.
 
-        Returns {"record", "event", "event_uri", "webhook"}. Raises RegistryError when the
-        rules forbid the change, ConcurrencyConflict when another decision won a race."""
+        Returns {"record", "event", "event_uri", "webhook", "request_id"}. Raises RegistryError
+        when the rules forbid the change, ConcurrencyConflict when another decision won a race.
+        Only the call whose write landed returns: its entry carries this call's request id."""
         reason = check_reason(reason)
         check_approval_status(new_status)
         url = webhook_url(webhook)
         by = by or current_user()
-        raced, attempted = False, None
+        raced, request_id = False, new_request_id()
         for _ in range(MAX_ALLOCATION_ATTEMPTS):
             record, etag = self.get_with_etag(group, version)
-            if attempted is not None and record.get("history", [])[-1:] == [attempted]:
+            if raced and is_own_entry((record.get("history") or [{}])[-1], request_id):
                 # Our write landed but its answer was lost (a retried PUT then fails IfMatch):
-                # the record holds exactly our change, so it is ours, not a rival's.
+                # the last entry carries this call's request id, so it is ours, not a rival's
+                # (a rival's identical-looking entry has its own id).
                 updated = record
                 break
             check_transition(record, new_status, raced=raced)
             at = now_iso()
-            attempted = history_entry(record["approval_status"], new_status, at, by, reason)
+            attempted = history_entry(record["approval_status"], new_status, at, by, reason, request_id)
             updated = {**record, "approval_status": new_status, "updated_at": at,
                        "history": [*record.get("history", []), attempted]}
             if self.store.put_if_match(self.version_key(group, version), json.dumps(updated, indent=2).encode(), etag):
@@ -298,7 +302,7 @@ class ModelRegistry:
         seq = len(updated["history"]) - 1
         event = build_event(updated, seq, self.root_uri)
         event_uri, _ = write_event(self.store, event)
-        return {"record": updated, "event": event, "event_uri": event_uri,
+        return {"record": updated, "event": event, "event_uri": event_uri, "request_id": request_id,
                 "webhook": post_webhook(url, event) if url else None}
 
     def approve(self, group: str, version: int, reason: str, **kwargs) -> dict:

@@ -78,5 +78,22 @@ def check_transition(record: dict, new_status: str, raced: bool = False) -> str:
     raise RegistryError(f"{state}; {current} -> {new_status} is not allowed (allowed: {allowed}).")
 
 
-def history_entry(from_status: str, to_status: str, at: str, by: str, reason: str) -> dict:
-    return {"status": to_status, "from": from_status, "at": at, "by": by, "reason": reason}
+def new_request_id() -> str:
+    """A fresh identity for one decision attempt.
+
+    Two decisions by the same person, with the same reason, in the same millisecond are
+    otherwise identical entries; the id is what tells the process whose write won from the
+    ones that lost (see ModelRegistry.transition)."""
+    import uuid
+
+    return uuid.uuid4().hex
+
+
+def history_entry(from_status: str, to_status: str, at: str, by: str, reason: str, request_id: str) -> dict:
+    return {"status": to_status, "from": from_status, "at": at, "by": by, "reason": reason,
+            "request_id": request_id}
+
+
+def is_own_entry(entry: dict, request_id: str) -> bool:
+    """Whether a history entry was written by the decision attempt `request_id`."""
+    return bool(request_id) and entry.get("request_id") == request_id

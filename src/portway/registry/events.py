@@ -48,6 +48,7 @@ def build_event(record: dict, seq: int, registry_uri: str) -> dict:
         "at": change["at"],
         "by": change["by"],
         "reason": change.get("reason", ""),
+        "request_id": change.get("request_id"),
         "artifact_uri": record["artifact_uri"],
         "model_format": record.get("model_format", "xgboost"),
         "metrics": record.get("metrics", {}),
