@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlparse
 
-from portway.errors import ParameterError, StorageError
+from portway.errors import InputDataError, ParameterError, PortwayError, StorageError, TransientStorageError
 
 # The one retry policy for every S3 call Portway makes (README "Failure behaviour").
 # botocore's "standard" mode retries throttling (503 SlowDown, 429), 500/502/503/504 answers,
@@ -226,6 +226,46 @@ def describe_s3_error(exc: Exception, bucket: str, key: str) -> str:
     return f"s3://{bucket}/{key}: {code}: {exc}"
 
 
+# Answers that say "try again later" rather than "you asked for something wrong": the ones
+# botocore's standard retry mode retries (botocore/retries/standard.py: TRANSIENT_ERROR_CODES,
+# THROTTLING_ERROR_CODES, RETRYABLE_STATUS_CODES 500/502/503/504, and 429).
+TRANSIENT_S3_CODES = frozenset({
+    "RequestTimeout", "RequestTimeoutException", "PriorRequestNotComplete", "InternalError", "ServiceUnavailable",
+    "SlowDown", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+    "TooManyRequestsException", "ProvisionedThroughputExceededException", "RequestLimitExceeded",
+    "BandwidthLimitExceeded", "EC2ThrottledException", "RequestThrottled", "TransactionInProgressException",
+})
+
+
+def is_transient_s3_error(exc: BaseException) -> bool:
+    """Whether a botocore/boto3 error (after the client's retries) is an outage, not a mistake:
+    a refused, dropped or timed-out connection, a 5xx or 429 answer, or throttling."""
+    from boto3.exceptions import S3UploadFailedError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
+    from botocore.exceptions import HTTPClientError
+
+    if isinstance(exc, S3UploadFailedError):
+        inner = exc.__cause__ or exc.__context__
+        return is_transient_s3_error(inner) if inner is not None else "max retries" in str(exc)
+    if isinstance(exc, BotoConnectionError | HTTPClientError):
+        return True
+    response = getattr(exc, "response", None) or {}
+    status = response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+    return _error_code(exc) in TRANSIENT_S3_CODES or status >= 500 or status == 429
+
+
+def s3_storage_error(exc: BaseException, message: str) -> StorageError:
+    """TransientStorageError (exit 1) for an outage, StorageError (exit 2) for anything the user must fix."""
+    return TransientStorageError(message) if is_transient_s3_error(exc) else StorageError(message)
+
+
+def s3_read_error(exc: BaseException, data_uri: str, bucket: str, key: str) -> PortwayError:
+    """The error for input data that could not be read from S3: an outage is transient (exit 1);
+    a missing object or bucket, or denied access, is bad input (exit 2)."""
+    message = f"Cannot read the input data {data_uri}: {describe_s3_error(exc, bucket, key)}."
+    return TransientStorageError(message) if is_transient_s3_error(exc) else InputDataError(message)
+
+
 def _is_precondition_failure(exc: Exception) -> bool:
     response = getattr(exc, "response", None) or {}
     code = response.get("Error", {}).get("Code", "")
@@ -253,7 +293,7 @@ class S3Store:
         code = _error_code(exc)
         if code in ("NoSuchKey", "404", "NotFound"):
             return NotFound(message)
-        return StorageError(message)
+        return s3_storage_error(exc, message)
 
     def get(self, key: str) -> StoredObject:
         from botocore.exceptions import BotoCoreError, ClientError

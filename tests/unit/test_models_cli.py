@@ -132,5 +132,28 @@ def test_unknown_things_are_named(registry, capsys, tmp_path):
     assert code == 2 and "not understood" in err
     code, _, err = run(capsys, "models", "list", "--registry", str(tmp_path / "typo"))
     assert code == 2 and "No registry at" in err and "typo" in err
-    code, out, _ = run(capsys, "models", "list", "other")
-    assert code == 0 and "no model versions" in out
+    # `models list nosuch` exits 2 like `models show nosuch` (issue 14: it exited 0, "no model versions")
+    code, out, err = run(capsys, "models", "list", "nosuch")
+    assert code == 2 and out == ""
+    assert "Model group 'nosuch' has no versions" in err and "its groups: churn" in err
+
+
+def test_every_command_that_prints_records_has_json(registry, capsys):
+    """Issue 14: `models show --json` did not exist; compare and events had no JSON."""
+    registry.approve("churn", 2, "better auc", by="alice")
+    code, out, _ = run(capsys, "models", "show", "churn:2", "--json")
+    assert code == 0 and json.loads(out) == registry.get("churn", 2)
+    code, out, _ = run(capsys, "models", "list", "churn", "--json")
+    assert code == 0 and [r["version"] for r in json.loads(out)["groups"]["churn"]] == [1, 2, 3]
+    code, out, _ = run(capsys, "models", "compare", "churn:1", "churn:2", "--json")
+    document = json.loads(out)
+    assert code == 0 and (document["first"], document["second"]) == ("churn:1", "churn:2")
+    auc = document["metrics"]["auc"]
+    assert auc["delta"] == pytest.approx(0.01) and auc["better"] == "churn:2"
+    assert document["metrics"]["log_loss"]["better"] == "churn:1"  # lower is better
+    assert document["metrics"]["accuracy"]["better"] is None and document["metrics"]["accuracy"]["delta"] == 0
+    assert document["parameters_changed"] == {"max_depth": {"first": 6, "second": 4}}
+    assert document["approval_status"] == {"first": PENDING, "second": APPROVED}
+    code, out, _ = run(capsys, "models", "events", "churn", "--json")
+    events = json.loads(out)["events"]
+    assert code == 0 and [(e["version"], e["status"], e["by"]) for e in events] == [(2, APPROVED, "alice")]

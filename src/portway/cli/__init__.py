@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-from portway import __version__
+from portway import __version__, exitcodes
 from portway.errors import PortwayError
 
 # Subcommand modules under portway.cli, in the order `portway --help` lists them.
-COMMAND_MODULES = ["run", "data", "models", "serve", "deploy", "compile", "submit"]
+COMMAND_MODULES = ["run", "data", "models", "serve", "deploy", "compile", "submit", "completion"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,21 +23,44 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(f"portway.cli.{name}").register(subparsers)
+    for each in walk_parsers(parser):
+        # No prefix matching: `--max-dept 3` is a usage error (exit 2), never `--max-depth 3`.
+        each.allow_abbrev = False
     return parser
+
+
+def walk_parsers(parser: argparse.ArgumentParser):
+    """The parser and every subcommand parser below it (completion walks the same tree)."""
+    yield parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in dict.fromkeys(action.choices.values()):
+                yield from walk_parsers(child)
+
+
+def _quiet_closed_pipe() -> int:
+    """The reader went away (`portway models list | head -1`): no traceback, no flush error at exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return exitcodes.CLOSED_PIPE
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _quiet_closed_pipe()
     except PortwayError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("\ninterrupted: stopped before completion; rerun the same command to resume from cache.",
               file=sys.stderr)
-        return 130
+        return exitcodes.INTERRUPTED
 
 
 if __name__ == "__main__":

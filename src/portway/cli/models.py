@@ -12,6 +12,11 @@ REGISTRY_ENV = "PORTWAY_REGISTRY"
 DEFAULT_REGISTRY = "runs/registry"
 
 
+def print_json(document) -> None:
+    """Records as JSON on stdout: the one format every `--json` of the CLI prints."""
+    print(json.dumps(document, indent=2, default=str))
+
+
 def add_registry_argument(parser) -> None:
     parser.add_argument("--registry", default=None,
                         help=f"registry root, a directory or s3://bucket/prefix (default: ${REGISTRY_ENV} "
@@ -54,6 +59,7 @@ def register(subparsers) -> None:
     show.add_argument("reference", help="GROUP[:VERSION|:latest|:approved]")
     show.add_argument("--format", choices=("text", "md", "json"), default="text",
                       help="text (default), md (the model card) or json (the record)")
+    show.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     show.add_argument("--report", action="store_true", help="print where the version's report.html is")
     show.set_defaults(func=_show)
 
@@ -69,12 +75,14 @@ def register(subparsers) -> None:
     compare = actions.add_parser("compare", help="metrics of two versions side by side, with deltas")
     compare.add_argument("first", help="GROUP:VERSION")
     compare.add_argument("second", help="GROUP:VERSION")
+    compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
     compare.set_defaults(func=_compare)
 
     events = actions.add_parser("events", help="approval events of a group (what deploy automation reads)")
     events.add_argument("group")
     events.add_argument("--repair", action="store_true",
                         help="write any event a crash left unwritten (idempotent)")
+    events.add_argument("--json", action="store_true", help="print the events as JSON")
     events.set_defaults(func=_events)
 
     for parser in (listing, show, compare, events, *(actions.choices[n] for n in ("approve", "reject"))):
@@ -86,13 +94,20 @@ def _list(args) -> int:
 
     registry = open_registry_from_args(args)
     groups = [args.group] if args.group else registry.groups()
+    if args.group and not registry.versions(args.group):
+        # Like `models show nosuch`: a mistyped group must not look like an empty one.
+        from portway.errors import RegistryError
+
+        known = registry.groups()
+        raise RegistryError(f"Model group {args.group!r} has no versions in {registry.root_uri}"
+                            + (f"; its groups: {', '.join(known)}." if known else "; the registry is empty."))
     everything, all_problems = {}, []
     for group in groups:
         records, problems = registry.records(group)
         everything[group] = records
         all_problems += problems
     if args.json:
-        print(json.dumps({"groups": everything, "problems": all_problems}, indent=2))
+        print_json({"groups": everything, "problems": all_problems})
     elif not any(everything.values()):
         print(f"no model versions in {registry.root_uri}" + (f" for group {args.group!r}" if args.group else ""))
     else:
@@ -122,7 +137,7 @@ def _show(args) -> int:
         print(report_uri)
         return 0
     if args.format == "json":
-        print(json.dumps(record, indent=2))
+        print_json(record)
     elif args.format == "md":
         print(model_card(record, registry.read_artifact_json(record, "feature_schema.json"),
                          registry.read_artifact_json(record, "evaluation.json"), report_uri), end="")
@@ -152,15 +167,49 @@ def _compare(args) -> int:
     from portway.registry.views import compare_table
 
     registry = open_registry_from_args(args)
-    print(compare_table(registry.resolve(args.first), registry.resolve(args.second)))
+    first, second = registry.resolve(args.first), registry.resolve(args.second)
+    if args.json:
+        print_json(compare_document(first, second))
+    else:
+        print(compare_table(first, second))
     return 0
+
+
+def compare_document(a: dict, b: dict) -> dict:
+    """`models compare --json`: the same facts as the table (delta is second - first)."""
+    from portway.steps.gate import LOWER_IS_BETTER
+
+    label_a, label_b = f"{a['group']}:{a['version']}", f"{b['group']}:{b['version']}"
+    ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
+    metrics = {}
+    for name in dict.fromkeys([*ma, *mb]):
+        va, vb = ma.get(name), mb.get(name)
+        entry = {"first": va, "second": vb, "delta": None, "better": None}
+        if isinstance(va, int | float) and isinstance(vb, int | float):
+            delta = vb - va
+            improved = delta < 0 if name in LOWER_IS_BETTER else delta > 0
+            entry.update(delta=delta, better=None if delta == 0 else (label_b if improved else label_a))
+        metrics[name] = entry
+    pa = (a.get("lineage") or {}).get("parameters") or {}
+    pb = (b.get("lineage") or {}).get("parameters") or {}
+    return {
+        "first": label_a, "second": label_b, "metrics": metrics,
+        "approval_status": {"first": a.get("approval_status"), "second": b.get("approval_status")},
+        "data_sha256": {"first": (a.get("lineage") or {}).get("data_sha256"),
+                        "second": (b.get("lineage") or {}).get("data_sha256")},
+        "parameters_changed": {k: {"first": pa.get(k), "second": pb.get(k)}
+                               for k in sorted(set(pa) | set(pb)) if pa.get(k) != pb.get(k)},
+    }
 
 
 def _events(args) -> int:
     registry = open_registry_from_args(args)
     if args.repair:
         for uri in registry.emit_missing_events(args.group):
-            print(f"wrote missing event {uri}")
+            print(f"wrote missing event {uri}", file=sys.stderr if args.json else sys.stdout)
+    if args.json:
+        print_json({"group": args.group, "events": registry.events(args.group)})
+        return 0
     for event in registry.events(args.group):
         print(f"{event['at']}  {event['group']}:{event['version']}  {event.get('from_status') or '-'} -> "
               f"{event['status']}  by {event['by']}  {event['event_uri']}")
