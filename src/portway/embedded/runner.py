@@ -59,13 +59,13 @@ def new_run_id() -> str:
 def fingerprint(data_uri: str) -> str:
     """Content identity of the input: sha256 of a local file, ETag+size of an S3 object."""
     if data_uri.startswith("s3://"):
-        from portway.objectstore import describe_s3_error, s3_client, split_s3_uri
+        from portway.objectstore import s3_client, s3_read_error, split_s3_uri
 
         bucket, key = split_s3_uri(data_uri)
         try:
             head = s3_client().head_object(Bucket=bucket, Key=key)
         except Exception as exc:  # botocore raises several unrelated types here
-            raise InputDataError(f"Cannot read the input data {data_uri}: {describe_s3_error(exc, bucket, key)}.") from None
+            raise s3_read_error(exc, data_uri, bucket, key) from None  # an outage exits 1, a missing object 2
         if head["ContentLength"] == 0:
             from portway.steps.process import empty_input_error
 

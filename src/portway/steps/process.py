@@ -84,7 +84,7 @@ def validate_fractions(validation_fraction: float, test_fraction: float) -> None
 def materialize(data_uri: str):
     """Yield a local path for `data_uri`, downloading an s3:// object to a temp file."""
     if data_uri.startswith("s3://"):
-        from portway.objectstore import describe_s3_error, s3_client, split_s3_uri
+        from portway.objectstore import s3_client, s3_read_error, split_s3_uri
 
         bucket, key = split_s3_uri(data_uri)
         suffix = "".join(Path(key).suffixes[-2:])
@@ -93,7 +93,7 @@ def materialize(data_uri: str):
             try:
                 s3_client().download_file(bucket, key, str(local))
             except Exception as exc:  # botocore raises several unrelated types here
-                raise InputDataError(f"Cannot read the input data {data_uri}: {describe_s3_error(exc, bucket, key)}.") from None
+                raise s3_read_error(exc, data_uri, bucket, key) from None  # an outage exits 1, a missing object 2
             yield local
         return
     if "://" in data_uri:
