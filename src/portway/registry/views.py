@@ -55,7 +55,7 @@ def list_table(records: list[dict]) -> str:
     return _table(["version", "status", "metric", "created", "data hash"], rows)
 
 
-def _ordered_metrics(*metric_sets: dict) -> list[str]:
+def ordered_metrics(*metric_sets: dict) -> list[str]:
     names = {name for metrics in metric_sets for name in metrics}
     return [m for m in METRIC_ORDER if m in names] + sorted(names - set(METRIC_ORDER))
 
@@ -79,7 +79,7 @@ def show_text(record: dict) -> str:
     if gate := lineage.get("gate", {}).get("summary"):
         lines.append(f"  gate         {gate}")
     metrics = record.get("metrics") or {}
-    lines.append("  metrics      " + "  ".join(f"{m} {format_number(metrics[m])}" for m in _ordered_metrics(metrics)))
+    lines.append("  metrics      " + "  ".join(f"{m} {format_number(metrics[m])}" for m in ordered_metrics(metrics)))
     lines += ["", "history:", _indent(_table(["at", "from", "to", "by", "reason"], history_rows(record)))]
     return "\n".join(lines)
 
@@ -88,30 +88,55 @@ def _indent(text: str, prefix: str = "  ") -> str:
     return "\n".join(prefix + line for line in text.splitlines())
 
 
+def improved(metric: str, delta: float) -> bool:
+    """Whether a change of `delta` in `metric` is for the better."""
+    return delta < 0 if metric in LOWER_IS_BETTER else delta > 0
+
+
+def compare_metrics(records: list[dict]) -> list[dict]:
+    """One row per metric over `records`: values, deltas against the first record, and the index
+    of the best value (None when fewer than two are numbers or all are equal)."""
+    metric_sets = [r.get("metrics") or {} for r in records]
+    rows = []
+    for name in ordered_metrics(*metric_sets):
+        values = [m.get(name) for m in metric_sets]
+        numeric = [(i, v) for i, v in enumerate(values) if isinstance(v, int | float)]
+        base = values[0] if isinstance(values[0], int | float) else None
+        deltas = [None] + [v - base if base is not None and isinstance(v, int | float) else None for v in values[1:]]
+        best = None
+        if len(numeric) >= 2 and len({v for _, v in numeric}) > 1:
+            best = (min if name in LOWER_IS_BETTER else max)(numeric, key=lambda iv: iv[1])[0]
+        rows.append({"metric": name, "values": values, "deltas": deltas, "best": best})
+    return rows
+
+
+def changed_parameters(records: list[dict]) -> list[tuple[str, list]]:
+    """(parameter, its value in each record) for every parameter that is not the same in all."""
+    params = [(r.get("lineage") or {}).get("parameters") or {} for r in records]
+    names = sorted({k for p in params for k in p})
+    return [(k, [p.get(k) for p in params]) for k in names if len({json.dumps(p.get(k)) for p in params}) > 1]
+
+
 def compare_table(a: dict, b: dict) -> str:
     """Metrics of two versions side by side; delta is b - a, and `better` says which way it went."""
-    ma, mb = a.get("metrics") or {}, b.get("metrics") or {}
     label_a, label_b = f"{a['group']}:{a['version']}", f"{b['group']}:{b['version']}"
     rows = []
-    for name in _ordered_metrics(ma, mb):
-        va, vb = ma.get(name), mb.get(name)
-        if isinstance(va, int | float) and isinstance(vb, int | float):
-            delta = vb - va
-            improved = delta < 0 if name in LOWER_IS_BETTER else delta > 0
-            verdict = "=" if delta == 0 else (label_b if improved else label_a)
-            rows.append([name, format_number(va), format_number(vb), f"{delta:+.4f}", verdict])
+    for row in compare_metrics([a, b]):
+        (va, vb), delta = row["values"], row["deltas"][1]
+        if delta is not None:
+            verdict = "=" if delta == 0 else (label_b if improved(row["metric"], delta) else label_a)
+            rows.append([row["metric"], format_number(va), format_number(vb), f"{delta:+.4f}", verdict])
         else:
-            rows.append([name, format_number(va), format_number(vb), "-", "-"])
+            rows.append([row["metric"], format_number(va), format_number(vb), "-", "-"])
     rows.append(["status", a.get("approval_status", "?"), b.get("approval_status", "?"), "", ""])
     rows.append(["data", short_hash((a.get("lineage") or {}).get("data_sha256")),
                  short_hash((b.get("lineage") or {}).get("data_sha256")), "", ""])
     text = _table(["metric", label_a, label_b, "delta", "better"], rows)
-    pa = (a.get("lineage") or {}).get("parameters") or {}
-    pb = (b.get("lineage") or {}).get("parameters") or {}
-    changed = sorted(k for k in set(pa) | set(pb) if pa.get(k) != pb.get(k))
+    changed = changed_parameters([a, b])
     if changed:
         text += "\n\nparameters that differ:\n" + _indent(
-            _table(["parameter", label_a, label_b], [[k, str(pa.get(k, "-")), str(pb.get(k, "-"))] for k in changed]))
+            _table(["parameter", label_a, label_b],
+                   [[k, *("-" if v is None else str(v) for v in values)] for k, values in changed]))
     return text
 
 
@@ -151,7 +176,7 @@ def model_card(record: dict, feature_schema: dict | None = None, evaluation: dic
 
     metrics = record.get("metrics") or {}
     out += ["", "## Metrics (test split)", ""]
-    out += _md_table(["metric", "value"], [[m, format_number(metrics[m])] for m in _ordered_metrics(metrics)])
+    out += _md_table(["metric", "value"], [[m, format_number(metrics[m])] for m in ordered_metrics(metrics)])
     if evaluation:
         section = next(iter(evaluation.values()), {})
         confusion = section.get("confusion_matrix")
