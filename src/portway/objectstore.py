@@ -70,6 +70,8 @@ class ObjectStore(Protocol):
     def put_if_absent(self, key: str, data: bytes) -> bool: ...
     def put_if_match(self, key: str, data: bytes, etag: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
+    def list_modified(self, prefix: str) -> dict[str, float]: ...
+    def delete(self, key: str) -> None: ...
     def upload_file(self, local_path: str | os.PathLike, key: str) -> None: ...
     def download_file(self, key: str, local_path: str | os.PathLike) -> None: ...
 
@@ -158,6 +160,23 @@ class LocalStore:
             if path.is_file() and not path.name.startswith("."):
                 keys.append(path.relative_to(self.root).as_posix())
         return sorted(keys)
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        """{key: last-modified time (epoch seconds)} under `prefix`."""
+        return {key: self._path(key).stat().st_mtime for key in self.list(prefix)}
+
+    def delete(self, key: str) -> None:
+        """Remove an object (absent is fine), then any folders it leaves empty, up to the root."""
+        path = self._path(key)
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        for folder in path.parents:
+            if folder == self.root or self.root not in folder.parents:
+                break
+            try:
+                folder.rmdir()
+            except OSError:  # not empty (or already gone): stop climbing
+                break
 
     def upload_file(self, local_path: str | os.PathLike, key: str) -> None:
         import shutil
@@ -343,6 +362,27 @@ class S3Store:
         except (ClientError, BotoCoreError) as exc:
             raise self._fail(exc, prefix) from exc
         return sorted(keys)
+
+    def list_modified(self, prefix: str) -> dict[str, float]:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        found = {}
+        try:
+            paginator = self._client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix) if prefix else self.prefix):
+                for item in page.get("Contents", []):
+                    found[item["Key"][len(self.prefix) :]] = item["LastModified"].timestamp()
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, prefix) from exc
+        return found
+
+    def delete(self, key: str) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key) from exc
 
     def upload_file(self, local_path: str | os.PathLike, key: str) -> None:
         # upload_file uses a multipart upload for large files; the object only appears

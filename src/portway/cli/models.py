@@ -85,7 +85,15 @@ def register(subparsers) -> None:
     events.add_argument("--json", action="store_true", help="print the events as JSON")
     events.set_defaults(func=_events)
 
-    for parser in (listing, show, compare, events, *(actions.choices[n] for n in ("approve", "reject"))):
+    gc = actions.add_parser("gc", help="find (and with --delete remove) artifact folders no version points at")
+    gc.add_argument("--delete", action="store_true", help="delete them (default: a dry run that lists them)")
+    gc.add_argument("--min-age", type=float, default=None, metavar="SECONDS",
+                    help="leave folders younger than this alone: a registration in progress uploads before it "
+                         "writes its record (default: 3600)")
+    gc.add_argument("--json", action="store_true", help="print the folders as JSON")
+    gc.set_defaults(func=_gc)
+
+    for parser in (listing, show, compare, events, gc, *(actions.choices[n] for n in ("approve", "reject"))):
         add_registry_argument(parser)
 
 
@@ -214,3 +222,28 @@ def _events(args) -> int:
         print(f"{event['at']}  {event['group']}:{event['version']}  {event.get('from_status') or '-'} -> "
               f"{event['status']}  by {event['by']}  {event['event_uri']}")
     return 0
+
+
+def _gc(args) -> int:
+    from portway import exitcodes
+    from portway.registry.gc import DEFAULT_MIN_AGE_SECONDS, delete_orphans, find_unreferenced
+
+    registry = open_registry_from_args(args)
+    min_age = DEFAULT_MIN_AGE_SECONDS if args.min_age is None else args.min_age
+    orphans, skipped = find_unreferenced(registry, min_age_seconds=min_age)
+    left = delete_orphans(registry, orphans) if args.delete else []
+    for note in skipped:
+        print(f"warning: {note}", file=sys.stderr)
+    if args.json:
+        print_json({"registry": registry.root_uri, "deleted": args.delete, "min_age_seconds": min_age,
+                    "unreferenced": [o.to_json() for o in orphans], "not_deleted": left, "skipped": skipped})
+    else:
+        verb = "deleted" if args.delete else "would delete"
+        for orphan in orphans:
+            size = f", {orphan.bytes} bytes" if orphan.bytes is not None else ""
+            print(f"{verb} {orphan.uri}  ({len(orphan.files)} file(s){size}, {orphan.age_seconds / 3600:.1f} h old)")
+        summary = f"{len(orphans)} unreferenced artifact folder(s) in {registry.root_uri}"
+        print(summary + ("" if args.delete or not orphans else "; rerun with --delete to remove them"))
+    for key in left:
+        print(f"error: could not delete {registry.store.uri(key)}", file=sys.stderr)
+    return exitcodes.FAILED if left else exitcodes.OK

@@ -28,7 +28,7 @@ import warnings
 from datetime import UTC, datetime
 from pathlib import Path
 
-from portway.errors import ParameterError, RegistryError
+from portway.errors import ParameterError, PortwayError, RegistryError
 from portway.names import validate_name
 from portway.objectstore import NotFound, ObjectStore, open_store
 from portway.registry.approval import (
@@ -227,8 +227,14 @@ class ModelRegistry:
             files["evaluation.json"] = Path(evaluation_path)
         for name, path in (extra_files or {}).items():
             files[validate_name(name, "artifact file name")] = Path(path)
-        for name, path in files.items():
-            self.store.upload_file(path, f"{prefix}/{name}")
+        uploaded: list[str] = []
+        try:
+            for name, path in files.items():
+                uploaded.append(f"{prefix}/{name}")  # before the call: a failed upload may have landed
+                self.store.upload_file(path, f"{prefix}/{name}")
+        except BaseException as exc:
+            self._remove_unregistered(uploaded, [], exc)
+            raise
 
         user = current_user()
         created = now_iso()
@@ -247,18 +253,60 @@ class ModelRegistry:
             "lineage": lineage,
             "history": [{"status": approval_status, "at": created, "by": user, "reason": "registered"}],
         }
+        attempted: list[str] = []
+        try:
+            self._commit_version(group, record, attempted)
+        except BaseException as exc:
+            self._remove_unregistered(uploaded, attempted, exc)
+            raise
+        if approval_status != PENDING:
+            # Registered already decided (e.g. auto-approved by a pipeline): that is a
+            # decision too, and deployment automation hears of it the same way.
+            write_event(self.store, build_event(record, 0, self.root_uri))
+        return record
+
+    def _commit_version(self, group: str, record: dict, attempted: list[str]) -> None:
+        """Write `record` under the next free version number (its "version" is set); each key
+        tried is appended to `attempted`."""
         version = (max(self.versions(group), default=0)) + 1
         for _ in range(MAX_ALLOCATION_ATTEMPTS):
             record["version"] = version
             key = self.version_key(group, version)
+            attempted.append(key)
             if self.store.put_if_absent(key, json.dumps(record, indent=2).encode()) or self._is_ours(key, record):
-                if approval_status != PENDING:
-                    # Registered already decided (e.g. auto-approved by a pipeline): that is a
-                    # decision too, and deployment automation hears of it the same way.
-                    write_event(self.store, build_event(record, 0, self.root_uri))
-                return record
+                return
             version += 1  # somebody took this number first: try the next
         raise RegistryError(f"Could not allocate a version in {group} after {MAX_ALLOCATION_ATTEMPTS} attempts.")
+
+    def _remove_unregistered(self, keys: list[str], attempted: list[str], failure: BaseException) -> None:
+        """After a failed registration, delete the files it uploaded (best effort).
+
+        A record write that was `attempted` may have landed with its answer lost: the files are
+        deleted only when none of those keys is listed, or each listed one is somebody else's.
+        Whatever stays is named in the failure's message and found by `portway models gc`."""
+        import logging
+
+        from portway.registry.gc import remove_uploaded
+
+        if not keys:
+            return
+        left = keys
+        try:
+            listed = set(self.store.list(attempted[0].rsplit("/", 1)[0] + "/")) if attempted else set()
+            artifact_uri = self.store.uri(keys[0].rsplit("/", 1)[0]) + "/"
+            if not any(json.loads(self.store.get(key).data).get("artifact_uri") == artifact_uri
+                       for key in attempted if key in listed):
+                left = remove_uploaded(self.store, keys)
+        except Exception:  # the store is still failing: cannot tell, so leave the files to gc
+            pass
+        if left:
+            note = (f"the failed registration left {len(left)} uploaded file(s) under "
+                    f"{self.store.uri(left[0].rsplit('/', 1)[0])}/; `portway models gc --delete` removes them "
+                    "once the store answers")
+            if isinstance(failure, PortwayError):
+                failure.args = (f"{failure} ({note})",)  # the one line the user sees says it
+            else:
+                logging.getLogger("portway.registry").warning("warning: %s", note)
 
     def transition(
         self,
