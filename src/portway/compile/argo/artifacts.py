@@ -1,0 +1,60 @@
+"""Where artifacts live, and how Argo's own S3 artifact driver moves their bytes.
+
+KFP's executor maps an artifact URI `s3://bucket/key` to the local path `/s3/bucket/key`
+(kfp/dsl/types/artifact_types.py: _S3_LOCAL_MOUNT_PREFIX) and reads or writes the bytes there.
+So each output artifact gets the URI `<artifact-root>/<workflow>/<pod>/<output>` (unique per run,
+task and attempt) and an Argo output artifact at the matching path, uploaded unarchived to the
+same key; each input artifact is an Argo input artifact downloaded from the key its URI names.
+Keys are "key-only" artifacts (Argo docs/key-only-artifacts.md): bucket, endpoint and credentials
+come from the namespace's artifact repository, whose bucket must be the one in --artifact-root.
+A step that fails or leaves a declared output unwritten publishes nothing downstream: Argo fails
+the node (the output artifact is not optional) and dependents run only after `.Succeeded`.
+"""
+
+from __future__ import annotations
+
+from portway.compile.argo.refs import string_literal
+
+LOCAL_PREFIX = "/s3/"  # kfp/dsl/types/artifact_types.py _S3_LOCAL_MOUNT_PREFIX
+KFP_ROOT = "/tmp/kfp"  # executor_output.json and output parameter files (an emptyDir: /tmp)
+EXECUTOR_OUTPUT_FILE = f"{KFP_ROOT}/outputs/executor_output.json"
+
+
+def output_parameter_file(name: str) -> str:
+    return f"{KFP_ROOT}/outputs/parameters/{name}"
+
+
+def output_key(prefix: str, name: str) -> str:
+    run = "{{workflow.name}}/{{pod.name}}"
+    return f"{prefix}/{run}/{name}" if prefix else f"{run}/{name}"
+
+
+def output_uri(bucket: str, prefix: str, name: str) -> str:
+    return f"s3://{bucket}/{output_key(prefix, name)}"
+
+
+def output_path(bucket: str, prefix: str, name: str) -> str:
+    return f"{LOCAL_PREFIX}{bucket}/{output_key(prefix, name)}"
+
+
+def output_artifact(bucket: str, prefix: str, name: str) -> dict:
+    return {"name": name, "path": output_path(bucket, prefix, name), "archive": {"none": {}},
+            "s3": {"key": output_key(prefix, name)}}
+
+
+def key_parameter(name: str) -> str:
+    """The template input that carries an input artifact's key (KFP names are identifiers: no '-')."""
+    return f"{name}-key"
+
+
+def key_expression(bucket: str, uri_expr: str) -> str:
+    """The S3 key of an artifact URI in the repository's bucket."""
+    return f"sprig.trimPrefix({string_literal(f's3://{bucket}/')}, {uri_expr})"
+
+
+def input_artifact(bucket: str, name: str, optional: bool = False) -> dict:
+    key = f"{{{{inputs.parameters.{key_parameter(name)}}}}}"
+    spec = {"name": name, "path": f"{LOCAL_PREFIX}{bucket}/{key}", "s3": {"key": key}}
+    if optional:
+        spec["optional"] = True
+    return spec

@@ -1,0 +1,322 @@
+"""KFP DAGs as Argo DAGs: tasks, data between them, groups, conditions, loops and nested pipelines.
+
+- A container task becomes one DAG task running its own template (executors/container.py); an importer
+  becomes a value (executors/importer.py).
+- Dependencies: `depends` on `<task>.Succeeded` (as KFP's own Argo compiler writes), so nothing runs after
+  a failed or skipped producer; a `.after()` on a task inside a condition also accepts `.Skipped`
+  (KFP runs it when the condition was false).
+- dsl.If/Elif/Else and nested pipelines are flattened into the enclosing DAG: their tasks carry the
+  group's condition (conditions.py) and dependencies.
+- dsl.ParallelFor becomes a DAG template for the body, fanned out with withItems/withParam
+  (one template whatever the fan-out) and, with `parallelism`, wrapped in a template that limits it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from portway.compile.argo import artifacts, conditions, limits, placeholders, refs, values
+from portway.compile.argo.executors import container as container_executor
+from portway.compile.argo.executors.importer import importer_output
+from portway.compile.argo.ir import IR, MalformedIR, UnsupportedFeature, need, topological
+
+KNOWN_TASK_KEYS = {"taskInfo", "inputs", "dependentTasks", "cachingOptions", "componentRef", "triggerPolicy",
+                   "parameterIterator", "retryPolicy", "iteratorPolicy"}
+KNOWN_COMPONENT_KEYS = {"inputDefinitions", "outputDefinitions", "dag", "executorLabel"}
+
+
+@dataclass
+class Scope:
+    """Where an IR DAG is being written: the Argo DAG it lands in and what it can see."""
+
+    resolve: Callable[[str, str | None], refs.Ref]  # (component input, item selector) -> value
+    conditions: list[str]
+    depends: dict[str, str]  # Argo task -> its `depends` term
+    tasks: list[dict]
+    outputs: dict[str, dict[str, refs.Ref]] = field(default_factory=dict)
+    leaves: dict[str, dict[str, str]] = field(default_factory=dict)  # IR task -> {Argo task: depends term}
+
+
+class Compiler:
+    def __init__(self, compiled: dict, options):
+        self.ir = IR(compiled)
+        self.options = options
+        self.warnings: list[str] = []
+        self.templates: list[dict] = []
+        self.names: set[str] = set()
+        self.cached_images: set[str] = set()
+        self.pull_secrets: set[str] = set()
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def unique(self, name: str) -> str:
+        """A template/task name, unique in the workflow, within Argo's field-name rule (limits.py)."""
+        base = limits.field_name(name, limits.MAX_FIELD_NAME - 4)
+        candidate, n = base, 2
+        while candidate in self.names:
+            candidate, n = f"{base}-{n}", n + 1
+        self.names.add(candidate)
+        return candidate
+
+    # -- values ------------------------------------------------------------------------------------------
+    def task_inputs(self, task: dict, component: dict, scope: Scope, name: str) -> dict[str, refs.Ref]:
+        definitions = component.get("inputDefinitions", {})
+        given = task.get("inputs", {})
+        result = {}
+        for group in ("parameters", "artifacts"):
+            for input_name, definition in definitions.get(group, {}).items():
+                kfp_type = definition.get("parameterType", "STRING") if group == "parameters" else "artifact"
+                if definition.get("isArtifactList"):
+                    raise UnsupportedFeature(f"task {name!r}: input {input_name!r} is a list of artifacts "
+                                             "(dsl.Collected), which the Argo target does not support yet.")
+                spec = given.get(group, {}).get(input_name)
+                if spec is not None:
+                    result[input_name] = self.resolve(spec, kfp_type, scope, name)
+                elif "defaultValue" in definition:
+                    # KFP's driver passes a component's default when the task does not.
+                    result[input_name] = refs.constant(values.render(definition["defaultValue"], kfp_type), kfp_type)
+            for input_name in sorted(set(given.get(group, {})) - set(definitions.get(group, {}))):
+                raise MalformedIR(f"pipeline IR: task {name!r} passes {input_name!r}, which its component does not "
+                                  "declare.")
+        return result
+
+    def resolve(self, spec: dict, kfp_type: str, scope: Scope, consumer: str) -> refs.Ref:
+        if "componentInputParameter" in spec or "componentInputArtifact" in spec:
+            ref = scope.resolve(spec.get("componentInputParameter") or spec["componentInputArtifact"],
+                                spec.get("parameterExpressionSelector"))
+            return ref if ref.kfp_type == "artifact" or kfp_type == "artifact" else refs.Ref(
+                ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr)
+        if "runtimeValue" in spec:
+            value = need(spec["runtimeValue"], "constant", f"task {consumer!r} input")
+            text = values.render(value, kfp_type)
+            if "{{$" in text:
+                return self.job_constant(text, kfp_type, consumer)
+            return refs.constant(text, kfp_type)
+        for key, output_key in (("taskOutputParameter", "outputParameterKey"),
+                                ("taskOutputArtifact", "outputArtifactKey")):
+            if key in spec:
+                producer = need(spec[key], "producerTask", f"task {consumer!r} input", str)
+                output = need(spec[key], output_key, f"task {consumer!r} input", str)
+                if producer not in scope.outputs or output not in scope.outputs[producer]:
+                    raise UnsupportedFeature(
+                        f"task {consumer!r} reads output {output!r} of {producer!r}, which the Argo target cannot "
+                        "reach (a dsl.Collected fan-in out of a ParallelFor is not supported yet).")
+                return scope.outputs[producer][output]
+        raise MalformedIR(f"pipeline IR: task {consumer!r} has an input of an unknown kind: {sorted(spec)}.")
+
+    def job_constant(self, text: str, kfp_type: str, consumer: str) -> refs.Ref:
+        translated = placeholders.translate_job_placeholders(text, self.options.kind, consumer, in_pod=False)
+        if "{{$" in translated:
+            raise UnsupportedFeature(f"task {consumer!r}: the KFP placeholder in {text!r} has no Argo equivalent.")
+        parts = re.split(r"\{\{([a-zA-Z.]+)\}\}", translated)
+        expr = " + ".join(refs.string_literal(p) if i % 2 == 0 else p for i, p in enumerate(parts) if p)
+        return refs.Ref(expr or "''", kfp_type, text=translated)
+
+    # -- DAGs ----------------------------------------------------------------------------------------------
+    def convert_dag(self, component: dict, scope: Scope, where: str) -> dict[str, refs.Ref]:
+        tasks = self.ir.dag_tasks(component, where)
+        for name in topological(tasks, where):
+            self.convert_task(name, tasks[name], scope)
+        outputs = {}
+        dag = component["dag"]
+        for group in ("parameters", "artifacts"):
+            for output_name, spec in dag.get("outputs", {}).get(group, {}).items():
+                outputs[output_name] = self.dag_output(spec, scope, where, output_name)
+        return outputs
+
+    def dag_output(self, spec: dict, scope: Scope, where: str, output: str) -> refs.Ref:
+        if "valueFromParameter" in spec:
+            ref = spec["valueFromParameter"]
+            return self._subtask_output(scope, ref.get("producerSubtask"), ref.get("outputParameterKey"), where)
+        selectors = (spec.get("valueFromOneof", {}).get("parameterSelectors") or spec.get("artifactSelectors")
+                     or spec.get("valueFromOneof", {}).get("artifactSelectors"))
+        if not selectors:
+            raise MalformedIR(f"pipeline IR: {where}: output {output!r} has an unknown form: {sorted(spec)}.")
+        key = "outputParameterKey" if "outputParameterKey" in selectors[0] else "outputArtifactKey"
+        choices = [self._subtask_output(scope, s.get("producerSubtask"), s.get(key), where) for s in selectors]
+        if len(choices) == 1:
+            return choices[0]
+        # dsl.OneOf: exactly one branch ran; pick the output of the one that succeeded.
+        expr = "nil"
+        for choice in reversed(choices):
+            if choice.producer is None:
+                raise UnsupportedFeature(f"{where}: output {output!r} is a OneOf over values that are not task outputs.")
+            expr = f"(tasks{refs.index(choice.producer)}.status == 'Succeeded' ? {choice.expr} : {expr})"
+        return refs.Ref(expr, choices[0].kfp_type, None, None,
+                        f"jsonpath({expr}, '$.uri')" if choices[0].kfp_type == "artifact" else None)
+
+    @staticmethod
+    def _subtask_output(scope: Scope, producer, key, where: str) -> refs.Ref:
+        if producer not in scope.outputs or key not in scope.outputs[producer]:
+            raise MalformedIR(f"pipeline IR: {where}: an output names {producer!r}.{key!r}, which is not a task output.")
+        return scope.outputs[producer][key]
+
+    def convert_task(self, name: str, task: dict, scope: Scope) -> None:
+        ref_name, component = self.ir.component(task, name)
+        for key in sorted(set(task) - KNOWN_TASK_KEYS):
+            self.warn(f"task {name!r}: IR field {key!r} is not carried over to the Argo target")
+        for key in sorted(set(component) - KNOWN_COMPONENT_KEYS):
+            self.warn(f"task {name!r}: component field {key!r} is not carried over to the Argo target")
+        if "artifactIterator" in task:
+            raise UnsupportedFeature(f"task {name!r}: ParallelFor over artifacts is not supported by the Argo target yet.")
+        inputs = self.task_inputs(task, component, scope, name)
+        depends = dict(scope.depends)
+        for ref in inputs.values():
+            if ref.producer:
+                depends[ref.producer] = f"{ref.producer}.Succeeded"
+        for upstream in task.get("dependentTasks", []):
+            depends.update(scope.leaves.get(upstream, {}))
+        trigger = task.get("triggerPolicy", {})
+        if trigger.get("strategy") not in (None, "ALL_UPSTREAM_TASKS_SUCCEEDED"):
+            raise UnsupportedFeature(f"task {name!r}: trigger strategy {trigger['strategy']} (dsl.ExitHandler) is not "
+                                     "supported by the Argo target yet.")
+        task_conditions = list(scope.conditions)
+        if trigger.get("condition"):
+            task_conditions.append(conditions.translate(trigger["condition"], inputs, name))
+        if "parameterIterator" in task:
+            self.convert_loop(name, task, component, inputs, task_conditions, depends, scope)
+        elif "dag" in component:
+            child = Scope(resolve=lambda n, sel, v=inputs, c=name: _lookup(v, n, sel, c), conditions=task_conditions,
+                          depends=depends, tasks=scope.tasks)
+            scope.outputs[name] = self.convert_dag(component, child, f"pipeline {ref_name!r}")
+            scope.leaves[name] = {k: v for leaves in child.leaves.values() for k, v in leaves.items()}
+        else:
+            self.convert_executor_task(name, task, component, inputs, task_conditions, depends, scope)
+
+    def dag_task(self, name: str, template: str, arguments: list[dict], depends: dict[str, str],
+                 task_conditions: list[str], **extra) -> dict:
+        spec = {"name": name, "template": template}
+        if arguments:
+            spec["arguments"] = {"parameters": arguments}
+        if depends:
+            spec["depends"] = " && ".join(depends[k] for k in sorted(depends))
+        when = conditions.when(task_conditions)
+        if when:
+            spec["when"] = when
+        spec.update(extra)
+        return spec
+
+    def arguments(self, inputs: dict[str, refs.Ref]) -> list[dict]:
+        result = []
+        for input_name, ref in sorted(inputs.items()):
+            result.append({"name": input_name, "value": ref.argument()})
+            if ref.kfp_type == "artifact":
+                result.append({"name": artifacts.key_parameter(input_name),
+                               "value": refs.tag(artifacts.key_expression(self.options.bucket, ref.uri_expr))})
+        return result
+
+    def convert_executor_task(self, name, task, component, inputs, task_conditions, depends, scope) -> None:
+        label, executor = self.ir.executor(component, name)
+        if "importer" in executor:
+            scope.outputs[name] = {"artifact": importer_output(executor["importer"], inputs, name, self.options.bucket)}
+            scope.leaves[name] = {}
+            return
+        if "container" not in executor:
+            kind = next(iter(executor), "unknown")
+            raise UnsupportedFeature(f"task {name!r}: executor kind {kind!r} is not supported by the Argo target.")
+        argo_name = self.unique(name)
+        # The run's own identity stays out of the memoize key (caching.py).
+        per_run = {k for k, v in inputs.items() if v.text and re.search(r"\{\{(workflow|pod)\.", v.text)}
+        built = container_executor.build(self, argo_name, name, task, component, label, executor["container"],
+                                         inputs, per_run)
+        self.templates.append(built.template)
+        self.cached_images |= built.images
+        self.pull_secrets |= built.pull_secrets
+        scope.tasks.append(self.dag_task(argo_name, argo_name, self.arguments(inputs), depends, task_conditions))
+        scope.outputs[name] = built.outputs
+        term = f"{argo_name}.Succeeded"
+        scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
+
+    def convert_loop(self, name, task, component, inputs, task_conditions, depends, scope) -> None:
+        iterator = task["parameterIterator"]
+        item_input = need(iterator, "itemInput", f"loop {name!r}.parameterIterator", str)
+        if component.get("outputDefinitions"):
+            raise UnsupportedFeature(f"loop {name!r} has outputs (dsl.Collected), which the Argo target does not "
+                                     "support yet.")
+        body_name = self.unique(f"{name}-body")
+        used: dict[str, tuple[str, refs.Ref]] = {}  # body input -> (argument, its Ref inside the body)
+        definitions = component.get("inputDefinitions", {})
+
+        def body_input(input_name: str, selector: str | None = None) -> refs.Ref:
+            if input_name == item_input:
+                kfp_type = definitions.get("parameters", {}).get(input_name, {}).get("parameterType", "STRING")
+                if selector is None:
+                    parameter, argument = input_name, "{{item}}"
+                else:
+                    match = re.fullmatch(r'parseJson\(string_value\)\["([A-Za-z0-9_]+)"\]', selector)
+                    if not match:
+                        raise UnsupportedFeature(f"loop {name!r}: the item selector {selector!r} is not supported.")
+                    parameter, argument = f"{input_name}-{match.group(1)}", f"{{{{item.{match.group(1)}}}}}"
+                    kfp_type = "STRING"
+                ref = refs.input_parameter(parameter, kfp_type)
+                used[parameter] = (argument, ref)
+                return ref
+            if selector:
+                raise UnsupportedFeature(f"loop {name!r}: selector {selector!r} on {input_name!r} is not supported.")
+            if input_name not in inputs:
+                raise UnsupportedFeature(f"loop {name!r}: its body reads {input_name!r}, which the loop does not receive.")
+            outer = inputs[input_name]
+            inner = (refs.input_artifact(input_name) if outer.kfp_type == "artifact"
+                     else refs.input_parameter(input_name, outer.kfp_type))
+            used[input_name] = (outer.argument(), inner)
+            return inner
+
+        body = Scope(resolve=body_input, conditions=[], depends={}, tasks=[])
+        self.convert_dag(component, body, f"loop {name!r}")
+        self.templates.append({"name": body_name, "inputs": {"parameters": [{"name": n} for n in sorted(used)]},
+                               "dag": {"tasks": body.tasks}} if used else {"name": body_name, "dag": {"tasks": body.tasks}})
+        items = need(iterator, "items", f"loop {name!r}.parameterIterator", dict)
+        loop = {}
+        if "raw" in items:
+            try:
+                loop["withItems"] = values._whole_numbers_as_ints(json.loads(items["raw"]))
+            except ValueError:
+                raise MalformedIR(f"pipeline IR: loop {name!r}: items.raw is not a JSON list: {items['raw'][:60]!r}.") from None
+        else:
+            source_name = need(items, "inputParameter", f"loop {name!r}.items", str)
+            if source_name not in inputs:
+                raise MalformedIR(f"pipeline IR: loop {name!r} iterates over {source_name!r}, which it does not receive.")
+            source = inputs[source_name]
+            loop["withParam"] = source.argument()
+            if source.producer:
+                depends = {**depends, source.producer: f"{source.producer}.Succeeded"}
+        for outer in (inputs[n] for n in used if n in inputs):
+            if outer.producer:
+                depends = {**depends, outer.producer: f"{outer.producer}.Succeeded"}
+        arguments = [{"name": n, "value": used[n][0]} for n in sorted(used)]
+        argo_name = self.unique(name)
+        parallelism = task.get("iteratorPolicy", {}).get("parallelismLimit")
+        if not parallelism:
+            scope.tasks.append(self.dag_task(argo_name, body_name, arguments, depends, task_conditions, **loop))
+        else:
+            # Argo limits parallelism per template, so the loop gets a template of its own whose only task
+            # fans out: at most `parallelism` iterations run at once.
+            driver = self.unique(f"{name}-loop")
+            outer_args = [a for a in arguments if "{{item" not in a["value"]]
+            inner_args = [a if "{{item" in a["value"] else {"name": a["name"], "value": f"{{{{inputs.parameters.{a['name']}}}}}"}
+                          for a in arguments]
+            if "withParam" in loop:
+                outer_args.append({"name": "loop-items", "value": loop["withParam"]})
+                loop["withParam"] = "{{inputs.parameters.loop-items}}"
+            template = {"name": driver, "parallelism": int(parallelism),
+                        "dag": {"tasks": [self.dag_task("iteration", body_name, inner_args, {}, [], **loop)]}}
+            if outer_args:
+                template["inputs"] = {"parameters": [{"name": a["name"]} for a in outer_args]}
+            self.templates.append(template)
+            scope.tasks.append(self.dag_task(argo_name, driver, outer_args, depends, task_conditions))
+        term = f"{argo_name}.Succeeded"
+        scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
+        scope.outputs[name] = {}
+
+
+def _lookup(inputs: dict[str, refs.Ref], name: str, selector: str | None, consumer: str) -> refs.Ref:
+    if selector:
+        raise UnsupportedFeature(f"{consumer!r}: the selector {selector!r} is only supported on a ParallelFor item.")
+    if name not in inputs:
+        raise UnsupportedFeature(f"{consumer!r} reads {name!r}, which it does not receive.")
+    return inputs[name]

@@ -1,0 +1,2 @@
+"""One builder per KFP executor kind: container (container components and Python function components,
+python.py tells them apart) and importer."""

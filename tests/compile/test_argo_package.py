@@ -1,0 +1,260 @@
+"""portway.compile.argo, module by module: values, limits, placeholders, IR errors, and the defects of issue 11."""
+
+# No `from __future__ import annotations`: KFP reads the components' annotations as types.
+import json
+
+import pytest
+import yaml
+from schema_tools import crd_validator, schema_json_validator, validate_strict
+
+from portway.compile.argo import (
+    ArgoOptions,
+    MalformedIR,
+    UnsupportedFeature,
+    convert_ir,
+    limits,
+    placeholders,
+    refs,
+    retries,
+    values,
+)
+from portway.compile.kfp_target import compile_kfp
+from portway.errors import ParameterError
+
+from .argo_samples import branches, forms
+
+CRDS = "argo-workflows/v4.1.2/crds-full/argoproj.io_{}.yaml"
+CRD_OF = {"Workflow": "workflows", "WorkflowTemplate": "workflowtemplates", "CronWorkflow": "cronworkflows"}
+
+
+def compiled(pipeline, **options):
+    return convert_ir(compile_kfp(pipeline), ArgoOptions(**options))
+
+
+def strict(document, schemas_dir):
+    kind = document["kind"]
+    validate_strict(document, crd_validator(schemas_dir / CRDS.format(CRD_OF[kind])))
+    validate_strict(document, schema_json_validator(schemas_dir / "argo-workflows/v4.1.2/schema.json",
+                                                    f"io.argoproj.workflow.v1alpha1.{kind}"))
+
+
+def templates(document):
+    spec = document["spec"].get("workflowSpec", document["spec"])
+    return {t["name"]: t for t in spec["templates"]}
+
+
+def tasks(document):
+    return {task["name"]: task for t in templates(document).values() if "dag" in t for task in t["dag"]["tasks"]}
+
+
+# -- values ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("value, kfp_type, text", [
+    (6.0, "NUMBER_INTEGER", "6"), (2**63 - 1, "NUMBER_INTEGER", str(2**63 - 1)), (0.5, "NUMBER_DOUBLE", "0.5"),
+    (True, "BOOLEAN", "true"), ({"b": 1.0, "a": [2.0]}, "STRUCT", '{"a":[2],"b":1}'), ("x", "STRING", "x"),
+])
+def test_values_render_and_parse_back(value, kfp_type, text):
+    assert values.render(value, kfp_type) == text
+    assert values.render(values.parse(text, kfp_type, "x"), kfp_type) == text
+
+
+def test_integers_never_pass_through_float():
+    big = "9007199254740993"  # 2**53 + 1: float would round it
+    assert values.parse(big, "NUMBER_INTEGER", "n") == 9007199254740993
+    assert values.parse("6.0", "NUMBER_INTEGER", "n") == 6
+
+
+@pytest.mark.parametrize("raw, kfp_type", [("1.5", "NUMBER_INTEGER"), ("True!", "BOOLEAN"), ("nan", "NUMBER_DOUBLE"),
+                                           ("{}", "LIST"), ("[1]", "STRUCT"), ("x", "NUMBER_DOUBLE")])
+def test_values_refuse_what_the_type_does_not_hold(raw, kfp_type):
+    with pytest.raises(ParameterError, match=f"declared {kfp_type}"):
+        values.parse(raw, kfp_type, "--param p")
+
+
+def test_booleans_are_normalised_so_true_is_never_a_silent_false():
+    assert values.normalise("True", "BOOLEAN", "p") == "true"
+
+
+# -- limits ----------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("schedule", ["a b c d e", "0 3 * *", "61 * * * *", "0 3 * * 8", "*/0 * * * *", "5-1 * * * *"])
+def test_schedules_argo_would_refuse_are_refused(schedule):
+    with pytest.raises(ParameterError, match="--schedule"):
+        limits.check_schedule(schedule)
+
+
+@pytest.mark.parametrize("schedule", ["0 3 * * *", "*/15 1-5 1,15 JAN-MAR MON-FRI", "@daily", "@every 1h30m",
+                                      "CRON_TZ=Europe/Paris 0 3 * * *"])
+def test_valid_schedules_pass(schedule):
+    limits.check_schedule(schedule)
+
+
+def test_names_keep_within_argo_and_kubernetes_limits():
+    long = "Step_" + "x" * 200
+    name = limits.field_name(long)
+    assert len(name) <= limits.MAX_FIELD_NAME and limits.FIELD_NAME.fullmatch(name)
+    assert limits.field_name(long) != limits.field_name(long + "y")
+    label = limits.label_value("a" * 62 + "-b" * 5)
+    assert len(label) <= 63 and limits.LABEL_VALUE.fullmatch(label)
+    assert limits.label_value("trailing-") == "trailing"
+    with pytest.raises(ParameterError, match="52"):
+        limits.check_object_name("c" * 53, "CronWorkflow", "--name")
+
+
+# -- placeholders ----------------------------------------------------------------------------------------------
+def context(**overrides):
+    base = dict(task="t", kind="Workflow", bucket="b", prefix="p", parameter_types={"x": "STRING"},
+                input_artifacts={"a"}, executor_input=lambda: "EI", output_files=set())
+    base.update(overrides)
+    return placeholders.Context(**base)
+
+
+def test_every_placeholder_becomes_argo_text():
+    c = context()
+    assert placeholders.resolve("{{$}}", c) == "EI"
+    assert placeholders.resolve("--x={{$.inputs.parameters['x']}}", c) == "--x={{inputs.parameters.x}}"
+    assert placeholders.resolve("{{$.inputs.artifacts['a'].path}}", c) == "/s3/b/{{inputs.parameters.a-key}}"
+    assert placeholders.resolve("{{$.outputs.artifacts['o'].uri}}", c) == "s3://b/p/{{workflow.name}}/{{pod.name}}/o"
+    assert placeholders.resolve("{{$.outputs.parameters['n'].output_file}}", c) == "/tmp/kfp/outputs/parameters/n"
+    assert c.output_files == {"n"}
+    assert placeholders.resolve("{{$.pipeline_job_schedule_time_utc}}", c) == "{{workflow.creationTimestamp}}"
+    assert placeholders.resolve("{{$.pipeline_job_schedule_time_utc}}", context(kind="CronWorkflow")) == (
+        "{{workflow.scheduledTime}}")
+    assert placeholders.expand('{"IfPresent": {"InputName": "y", "Then": ["--y"], "Else": ["--no-y"]}}', c) == ["--no-y"]
+    assert placeholders.expand('{"Concat": ["a", "{{$.inputs.parameters[\'x\']}}"]}', c) == ["a{{inputs.parameters.x}}"]
+    with pytest.raises(UnsupportedFeature, match="no Argo equivalent"):
+        placeholders.resolve("{{$.pipeline_root}}", c)
+
+
+def test_executor_input_is_json_once_argo_fills_its_tags():
+    text = placeholders.executor_input({"n": "NUMBER_INTEGER"}, ["a"], ["p"], {"o": {"schemaTitle": "system.Model"}},
+                                       "b", "root")
+    assert "}}" not in text.split("{{=")[1].split("}}")[0][:-1]  # the expression tag closes once
+    filled = text.replace(text[text.index("{{="):text.index("}}", text.index("{{=")) + 2], '{"n": 1}')
+    filled = filled.replace("{{inputs.parameters.a}}", '{"uri": "s3://b/k"}').replace("{{workflow.name}}", "w")
+    document = json.loads(filled.replace("{{pod.name}}", "pod"))
+    assert document["outputs"]["artifacts"]["o"]["artifacts"][0]["uri"] == "s3://b/root/w/pod/o"
+    assert document["outputs"]["outputFile"] == "/tmp/kfp/outputs/executor_output.json"
+
+
+def test_string_literals_never_close_an_argo_tag():
+    assert "}}" not in refs.string_literal("a}}b{{c") and json.loads(refs.string_literal("q'\"")) == "q'\""
+
+
+# -- the IR ------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("mutate, message", [
+    (lambda ir: ir["pipeline_spec"].pop("root"), "'root' is missing"),
+    (lambda ir: ir["pipeline_spec"]["root"]["dag"]["tasks"]["coin"].pop("componentRef"), "'componentRef' is missing"),
+    (lambda ir: ir["pipeline_spec"]["components"].clear(), "which components does not define"),
+    (lambda ir: ir["pipeline_spec"]["deploymentSpec"]["executors"].clear(), "deploymentSpec.executors"),
+    (lambda ir: ir["pipeline_spec"]["root"]["dag"]["tasks"]["coin"].update(dependentTasks=["nope"]), "'nope'"),
+])
+def test_a_malformed_ir_is_a_one_line_error(mutate, message):
+    ir = compile_kfp(branches)
+    mutate(ir)
+    with pytest.raises(MalformedIR, match=message) as error:
+        convert_ir(ir, ArgoOptions())
+    assert "\n" not in str(error.value)
+
+
+# -- whole pipelines -------------------------------------------------------------------------------------------
+def test_every_component_form_compiles_and_validates_strictly(schemas_dir):
+    document, warnings = compiled(forms)
+    strict(document, schemas_dir)
+    found = templates(document)
+    make = found["make"]["container"]
+    assert make["image"] == "python:3.11-slim" and make["command"][:2] == ["sh", "-c"]
+    assert "numpy==2.1.0" in make["command"][2] and "kfp==" in make["command"][2]  # the SDK's own install, verbatim
+    assert make["args"][0] == "--executor_input" and '"parameterValues": {{=toJson(' in make["args"][1]
+    assert {p["name"] for p in found["make"]["outputs"]["parameters"]} == {"executor-output", "note"}
+    copy = found["copy"]["container"]
+    assert copy["image"] == "busybox:1.36" and "portway.launcher" not in json.dumps(copy)
+    assert copy["command"][2].startswith("cp /s3/portway-artifacts/{{inputs.parameters.source-key}} /s3/")
+    assert copy["args"][:2] == ["--label", "{{inputs.parameters.label}}"]
+    arguments = {a["name"]: a["value"] for a in tasks(document)["copy"]["arguments"]["parameters"]}
+    assert "in.csv" in arguments["source"] and "lake" in arguments["source"]  # the importer is a value, not a pod
+    assert "importer" not in found
+    assert arguments["label"] == "{{workflow.parameters.name}}"
+    assert "memoize" not in found["copy-2"] and "memoize" in found["copy"]
+    assert any("by tag" in w for w in warnings)
+
+
+def test_a_pinned_image_is_not_warned_about():
+    from kfp import dsl
+
+    @dsl.component(base_image="python@sha256:" + "a" * 64)
+    def pinned() -> str:
+        return "x"
+
+    @dsl.pipeline(name="pinned")
+    def pipeline():
+        pinned()
+
+    assert not any("by tag" in w for w in compiled(pipeline)[1])
+
+
+def test_conditions_are_expressions_a_value_cannot_rewrite(schemas_dir):
+    document, _ = compiled(branches)
+    strict(document, schemas_dir)
+    found = tasks(document)
+    for name in ("say", "say-2"):
+        assert found[name]["when"].startswith("{{=") and "workflow.parameters[\"word\"]" in found[name]["when"]
+        assert found[name]["depends"] == "coin.Succeeded"
+    loop = next(t for name, t in templates(document).items() if name.endswith("-loop"))
+    assert loop["parallelism"] == 2 and loop["dag"]["tasks"][0]["withItems"] == [1, 2, 3]
+
+
+# -- issue 11's defects, each with its regression test ----------------------------------------------------------
+def test_defect_cron_workflow_needs_a_value_for_every_parameter():
+    with pytest.raises(ParameterError, match="data"):
+        compiled(forms, kind="CronWorkflow", schedule="0 3 * * *")
+    document, _ = compiled(forms, kind="CronWorkflow", schedule="0 3 * * *",
+                           parameters={"data": "s3://portway-artifacts/d.csv"})
+    assert all("value" in p for p in document["spec"]["workflowSpec"]["arguments"]["parameters"])
+
+
+def test_defect_retries_use_cap_not_a_deadline_and_never_retry_bad_input():
+    strategy = templates(compiled(forms)[0])["make"]["retryStrategy"]
+    assert strategy["backoff"] == {"duration": "5s", "factor": 2, "cap": "60s"} and "maxDuration" not in strategy["backoff"]
+    assert strategy["expression"] == retries.EXPRESSION == "lastRetry.exitCode != '2'"
+
+
+def test_defect_one_memoize_configmap_per_step():
+    found = templates(compiled(forms)[0])
+    names = [t["memoize"]["cache"]["configMap"]["name"] for t in found.values() if "memoize" in t]
+    assert len(names) == len(set(names)) >= 3
+
+
+def test_defect_memoize_key_covers_the_whole_container_spec():
+    def key(image):
+        document, _ = convert_ir(compile_kfp(branches, image=None), ArgoOptions(image=image))
+        return templates(document)["coin"]["memoize"]["key"]
+
+    ir = compile_kfp(branches)
+    ir["pipeline_spec"]["deploymentSpec"]["executors"]["exec-coin"]["container"]["image"] = "python:3.12-slim"
+    changed = templates(convert_ir(ir, ArgoOptions())[0])["coin"]["memoize"]["key"]
+    assert changed != key(None)
+
+
+def test_defect_names_over_argo_limits_are_shortened_not_rejected(schemas_dir):
+    ir = compile_kfp(branches)
+    ir["pipeline_spec"]["pipelineInfo"]["name"] = "p" * 120 + "-"
+    dag = ir["pipeline_spec"]["root"]["dag"]["tasks"]
+    long = "Coin_" + "x" * 200
+    dag[long] = dag.pop("coin")
+    for task in dag.values():
+        text = json.dumps(task).replace('"coin"', json.dumps(long))
+        task.clear()
+        task.update(json.loads(text))
+    document, _ = convert_ir(ir, ArgoOptions(kind="CronWorkflow", schedule="@daily"))
+    strict(document, schemas_dir)
+    assert len(document["metadata"]["name"]) <= 52
+    for label in document["metadata"]["labels"].values():
+        assert limits.LABEL_VALUE.fullmatch(label) and len(label) <= 63
+    assert all(len(t["name"]) <= 128 and limits.FIELD_NAME.fullmatch(t["name"]) for t in templates(document).values())
+
+
+def test_defect_params_are_type_checked_and_scheduled_time_only_in_cron_workflows():
+    with pytest.raises(ParameterError, match="--param rows is declared NUMBER_INTEGER"):
+        compiled(forms, parameters={"rows": "many"})
+    document, _ = compiled(forms, parameters={"rows": "7"})
+    assert {"name": "rows", "value": "7", "description": "KFP NUMBER_INTEGER"} in document["spec"]["arguments"]["parameters"]
+    assert "scheduledTime" not in yaml.safe_dump(document)
