@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import os
 import re
 import tempfile
 from dataclasses import dataclass, field
@@ -411,8 +410,12 @@ def process_dataset(
     test_fraction: float = 0.15,
     seed: int = 42,
     delimiter: str = ",",
+    shards: int = 1,
 ) -> dict:
     """Validate `data_uri` and write stratified train/validation/test splits as Parquet.
+
+    With `shards > 1` each split is a directory of that many Parquet files, one per training
+    worker (see portway.steps.shards).
 
     Features are written as float32 (categories as integer codes, recorded with their
     vocabulary in the profile) and the target as its canonical label string. Returns the
@@ -420,7 +423,8 @@ def process_dataset(
     """
     import numpy as np
     import pyarrow as pa
-    import pyarrow.parquet as pq
+
+    from portway.steps.shards import ShardDealer, SplitWriters
 
     if not target:
         raise ParameterError("target must name the label column, got an empty string.")
@@ -428,8 +432,7 @@ def process_dataset(
     validate_fractions(validation_fraction, test_fraction)
 
     outputs = {"train": Path(train_path), "validation": Path(validation_path), "test": Path(test_path)}
-    temps = {name: path.with_name(f".{path.name}.partial") for name, path in outputs.items()}
-    writers: dict[str, pq.ParquetWriter] = {}
+    dealer = ShardDealer(shards)
     split_rows = dict.fromkeys(outputs, 0)
     class_counts: dict[str, int] = {}
 
@@ -444,6 +447,7 @@ def process_dataset(
         states = {c: _ColumnState(c, kinds[c]) for c in features}
         schema = pa.schema([(c, pa.float32()) for c in features] + [(target, pa.string())])
         splitter = _StratifiedSplitter(validation_fraction, test_fraction, seed)
+        writers = SplitWriters(outputs, schema, shards)
         rows = 0
         try:
             for batch_index, batch in enumerate(batches):
@@ -463,6 +467,7 @@ def process_dataset(
                 for code, label in enumerate(labels):
                     class_counts[label] = class_counts.get(label, 0) + int((codes == code).sum())
                 assignment = splitter.assign(labels, codes, batch_index)
+                shard_of_rows = dealer.deal(assignment, labels, codes)
                 for split_id, name in enumerate(("train", "validation", "test")):
                     mask = assignment == split_id
                     count = int(mask.sum())
@@ -472,10 +477,7 @@ def process_dataset(
                         [pa.array(encoded[c][mask]) for c in features] + [label_array.filter(pa.array(mask))],
                         schema=schema,
                     )
-                    if name not in writers:
-                        outputs[name].parent.mkdir(parents=True, exist_ok=True)
-                        writers[name] = pq.ParquetWriter(temps[name], schema)
-                    writers[name].write_table(table)
+                    writers.write(name, table, shard_of_rows[mask])
                     split_rows[name] += count
                 rows += batch.num_rows
 
@@ -493,17 +495,14 @@ def process_dataset(
                     f"{source}: {rows} rows are too few to fill the {', '.join(empty)} split(s); "
                     "provide more rows or larger fractions."
                 )
-            for writer in writers.values():
-                writer.close()
-            writers.clear()
-            for name, path in outputs.items():
-                os.replace(temps[name], path)
+            if writers.empty_shards():
+                raise InputDataError(
+                    f"{source}: {rows} rows are too few to give each of {shards} workers rows of every split "
+                    f"(empty: {', '.join(writers.empty_shards()[:6])}); use fewer workers or more rows."
+                )
+            writers.publish()
         finally:
-            for writer in writers.values():
-                writer.close()
-            for temp in temps.values():
-                with contextlib.suppress(FileNotFoundError):
-                    temp.unlink()
+            writers.discard()
 
     classes = sorted(class_counts, key=lambda c: (not _is_number(c), float(c) if _is_number(c) else 0, c))
     profile = {
@@ -524,6 +523,7 @@ def process_dataset(
         ],
         "missing_values": {s.name: s.missing for s in states.values()},
         "splits": split_rows,
+        **({"shards": writers.rows} if shards > 1 else {}),
         "split": {"seed": seed, "validation_fraction": validation_fraction, "test_fraction": test_fraction,
                   "stratified_on": target},
     }

@@ -81,6 +81,43 @@ def validate_hyperparameters(hyperparameters: dict, num_boost_round: int, early_
         raise ParameterError(f"early_stopping_rounds must be 0 (off) or more, got {early_stopping_rounds}.")
 
 
+def booster_parameters(params: dict, classes: list, device: str, nthread: int, seed: int) -> dict:
+    """XGBoost's parameters for `hist` training of a binary or multi-class classifier."""
+    binary = len(classes) == 2
+    booster_params = {
+        **params,
+        "tree_method": "hist",
+        "device": device,
+        "objective": "binary:logistic" if binary else "multi:softprob",
+        "eval_metric": "logloss" if binary else "mlogloss",
+        "nthread": nthread or os.cpu_count() or 1,
+        "seed": seed,
+    }
+    if not binary:
+        booster_params["num_class"] = len(classes)
+    return booster_params
+
+
+def save_model(booster, profile: dict, model_dir: str) -> None:
+    """model.json, then feature_schema.json, each written atomically into `model_dir`."""
+    from portway.steps.splits import feature_names
+
+    out = Path(model_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tmp_model = out / f".partial.{MODEL_FILE}"  # XGBoost picks the format from the suffix: keep .json
+    booster.save_model(str(tmp_model))
+    os.replace(tmp_model, out / MODEL_FILE)
+    schema = {
+        "target": profile["target"],
+        "classes": profile["classes"],
+        "features": profile["features"],
+        "feature_names": feature_names(profile),
+        "model_format": "xgboost",
+        "model_file": MODEL_FILE,
+    }
+    write_json_atomic(out / FEATURE_SCHEMA_FILE, schema)
+
+
 def train_model(
     train_path: str,
     validation_path: str,
@@ -111,18 +148,7 @@ def train_model(
     dtrain = xgb.DMatrix(X_train, label=y_train, feature_names=names, nthread=nthread or -1)
     dval = xgb.DMatrix(X_val, label=y_val, feature_names=names, nthread=nthread or -1)
 
-    binary = len(classes) == 2
-    booster_params = {
-        **params,
-        "tree_method": "hist",
-        "device": device,
-        "objective": "binary:logistic" if binary else "multi:softprob",
-        "eval_metric": "logloss" if binary else "mlogloss",
-        "nthread": nthread or os.cpu_count() or 1,
-        "seed": seed,
-    }
-    if not binary:
-        booster_params["num_class"] = len(classes)
+    booster_params = booster_parameters(params, classes, device, nthread, seed)
     booster = xgb.train(
         booster_params,
         dtrain,
@@ -136,20 +162,7 @@ def train_model(
         # Keep only the trees up to the best round, so the saved model is the one early stopping chose.
         booster = booster[: best_iteration + 1]
 
-    out = Path(model_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    tmp_model = out / f".partial.{MODEL_FILE}"  # XGBoost picks the format from the suffix: keep .json
-    booster.save_model(str(tmp_model))
-    os.replace(tmp_model, out / MODEL_FILE)
-    schema = {
-        "target": profile["target"],
-        "classes": classes,
-        "features": profile["features"],
-        "feature_names": names,
-        "model_format": "xgboost",
-        "model_file": MODEL_FILE,
-    }
-    write_json_atomic(out / FEATURE_SCHEMA_FILE, schema)
+    save_model(booster, profile, model_dir)
     return {
         "device": device,
         "device_note": device_note,
