@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from portway.errors import ParameterError
+from portway.submit import argo_namespace, argo_server_url, kfp_host, tls_verify
 
 
 def register(subparsers) -> None:
@@ -17,12 +18,14 @@ def register(subparsers) -> None:
                     "kfp.Client, or an Argo Workflow / WorkflowTemplate / CronWorkflow through the Argo server API.",
     )
     add_pipeline_arguments(parser)
+    if not any(action.dest == "pipeline" and not action.option_strings for action in parser._actions):
+        # PIPELINE as a positional, beside the older --pipeline flag (compile's shared flags)
+        parser.add_argument("pipeline_positional", nargs="?", default=None, metavar="PIPELINE",
+                            help="a bundled name, module:attribute, path/to/file.py[:attribute] or a compiled "
+                                 "KFP IR file (default: continuous-training)")
     parser.add_argument("--file", default=None, help="submit this compiled file instead of compiling")
-    parser.add_argument("--server", default=None, help="Argo server URL, e.g. https://argo.example (argo target)")
-    parser.add_argument("--host", default=None, help="KFP API URL, e.g. https://kfp.example (kfp target)")
+    add_server_arguments(parser)
     parser.add_argument("--token", default=None, help="bearer token (default: ARGO_TOKEN / KF_PIPELINES_TOKEN)")
-    parser.add_argument("--ca-cert", default=None, help="CA bundle that signs the server's certificate")
-    parser.add_argument("--insecure-skip-verify", action="store_true", help="do not verify TLS (test installs only)")
     parser.add_argument("--experiment", default="portway", help="KFP experiment (kfp target)")
     parser.add_argument("--run-name", default=None, help="KFP run / recurring-run name (kfp target)")
     parser.add_argument("--watch", action="store_true", help="follow the run to its end; exit non-zero if it fails")
@@ -31,14 +34,22 @@ def register(subparsers) -> None:
     parser.set_defaults(func=_submit)
 
 
-def _verify(args) -> bool | str:
-    if args.insecure_skip_verify:
-        return False
-    if args.ca_cert:
-        if not Path(args.ca_cert).is_file():
-            raise ParameterError(f"--ca-cert {args.ca_cert} does not exist.")
-        return args.ca_cert
-    return True
+def add_server_arguments(parser) -> None:
+    """Where the Argo server or KFP API is, and how to trust it (shared with `portway runs`)."""
+    parser.add_argument("--server", default=None,
+                        help="Argo server URL, e.g. https://argo.example (argo target; default: $ARGO_SERVER)")
+    parser.add_argument("--host", default=None,
+                        help="KFP API URL, e.g. https://kfp.example (kfp target; default: $KF_PIPELINES_ENDPOINT)")
+    parser.add_argument("--ca-cert", default=None, help="CA bundle that signs the server's certificate")
+    parser.add_argument("--insecure-skip-verify", action="store_true",
+                        help="do not verify TLS (test installs only; or ARGO_INSECURE_SKIP_VERIFY=true)")
+
+
+def apply_server_environment(args) -> None:
+    """Flags win; otherwise the variables Argo's and KFP's own tools read."""
+    args.server = argo_server_url(args.server)
+    args.host = kfp_host(args.host)
+    args.namespace = argo_namespace(args.namespace) if args.target == "argo" else args.namespace
 
 
 def _load_file(path: str) -> list[dict]:
@@ -58,14 +69,21 @@ def _load_file(path: str) -> list[dict]:
 def _submit(args) -> int:
     from portway.cli.compile import compile_document, parse_params, report_warnings
 
-    verify = _verify(args)
+    apply_server_environment(args)
+    if getattr(args, "pipeline_positional", None):
+        if args.pipeline not in (None, "continuous-training"):
+            raise ParameterError("give the pipeline once: as PIPELINE or as --pipeline, not both.")
+        args.pipeline = args.pipeline_positional
+    verify = tls_verify(args.insecure_skip_verify, args.ca_cert, args.target)
     params = parse_params(args.param)
     if args.target == "kfp":
         return _submit_kfp(args, params, verify)
     if not args.server:
-        raise ParameterError("--target argo needs --server, the Argo server URL (e.g. https://argo.example).")
+        raise ParameterError("--target argo needs --server (or ARGO_SERVER), the Argo server URL "
+                             "(e.g. https://argo.example).")
     if not args.namespace:
-        raise ParameterError("--target argo needs --namespace, where the workflow runs (e.g. --namespace ml).")
+        raise ParameterError("--target argo needs --namespace (or ARGO_NAMESPACE), where the workflow runs "
+                             "(e.g. --namespace ml).")
     if args.file:
         (document,) = _load_file(args.file)[:1]
         if document.get("apiVersion") != "argoproj.io/v1alpha1":
@@ -98,7 +116,8 @@ def _submit_kfp(args, params: dict[str, str], verify) -> int:
     from portway.submit.kfp import submit_kfp
 
     if not args.host:
-        raise ParameterError("--target kfp needs --host, the KFP API URL (e.g. https://kfp.example).")
+        raise ParameterError("--target kfp needs --host (or KF_PIPELINES_ENDPOINT), the KFP API URL "
+                             "(e.g. https://kfp.example).")
     if args.kind != "Workflow":
         raise ParameterError("--kind applies to --target argo; for a KFP schedule pass --schedule (a recurring run).")
     if args.file:
@@ -108,10 +127,9 @@ def _submit_kfp(args, params: dict[str, str], verify) -> int:
             raise ParameterError(f"--file {args.file} is not KFP IR (no pipelineInfo).")
         parse_strict(compiled)
     else:
-        from portway.compile import load_pipeline
-        from portway.compile.kfp_target import compile_kfp
+        from portway.compile.pipelines import load_ir
 
-        compiled = compile_kfp(load_pipeline(args.pipeline), image=args.image)
+        compiled = load_ir(args.pipeline, image=args.image)
     submit_kfp(kfp_yaml(compiled), compiled["pipeline_spec"], args.host, params, token=args.token, verify=verify,
                namespace=args.namespace, experiment=args.experiment, run_name=args.run_name, schedule=args.schedule,
                service_account=None, watch=args.watch, poll_seconds=args.poll_seconds, timeout_seconds=args.timeout)

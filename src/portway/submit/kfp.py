@@ -13,7 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from portway.errors import ParameterError, PipelineFailed
-from portway.submit import REQUEST_TIMEOUT_SECONDS, SubmitError, refused, timeout_session, unreachable
+from portway.submit import (
+    REQUEST_TIMEOUT_SECONDS,
+    ServerUnavailable,
+    StillRunning,
+    refused,
+    timeout_session,
+    unreachable,
+)
 
 TOKEN_ENV = "KF_PIPELINES_TOKEN"
 TOKEN_HINT = "Pass a bearer token with --token or KF_PIPELINES_TOKEN (e.g. from your identity provider)."
@@ -26,9 +33,12 @@ def preflight(host: str, token: str | None, verify: bool | str) -> None:
     (kfp.Client retries healthz five times, five seconds apart, on an error answer.)"""
     import requests
 
+    if not host:
+        raise ParameterError("--target kfp needs --host (or KF_PIPELINES_ENDPOINT), the KFP API URL "
+                             "(e.g. https://kfp.example).")
     if not host.startswith(("http://", "https://")):
         raise ParameterError(f"--host {host!r} needs a scheme: https://kfp.example or http://127.0.0.1:8888.")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = {"Authorization": token if token.startswith("Bearer ") else f"Bearer {token}"} if token else {}
     url = host.rstrip("/") + "/" + HEALTHZ_PATH
     try:
         response = timeout_session(verify).get(url, headers=headers)
@@ -58,7 +68,7 @@ def _call(host: str, namespace: str | None, action: Callable):
     except ApiException as exc:
         raise refused("KFP API server", host, exc.status, _message(exc.body), TOKEN_HINT, namespace) from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise SubmitError(f"cannot reach the KFP API server at {host}: {exc}.") from None
+        raise ServerUnavailable(f"cannot reach the KFP API server at {host}: {exc}.") from None
 
 
 def typed_arguments(pipeline_spec: dict, params: dict[str, str]) -> dict:
@@ -84,21 +94,12 @@ def submit_kfp(package_text: str, pipeline_spec: dict, host: str, params: dict[s
     token = token or os.environ.get(TOKEN_ENV) or None
     arguments = typed_arguments(pipeline_spec, params)
     preflight(host, token, verify)
-    from kfp import Client
-
     name = run_name or pipeline_spec["pipelineInfo"]["name"]
     with tempfile.TemporaryDirectory(prefix="portway-submit-") as tmp:
         package = Path(tmp, "pipeline.yaml")
         package.write_text(package_text)
-        quiet = io.StringIO()
-        with warnings.catch_warnings(), contextlib.redirect_stdout(quiet):
-            warnings.simplefilter("ignore", FutureWarning)  # "This client only works with KFP v2.0.0-beta.2 and later"
-            logging.getLogger().setLevel(logging.WARNING)
-            client = _call(host, namespace, lambda: Client(
-                host=host.rstrip("/"), existing_token=token, namespace=namespace or "kubeflow",
-                verify_ssl=verify if isinstance(verify, bool) else None, ssl_ca_cert=None if isinstance(verify, bool)
-                else verify))
-            _set_timeout(client)
+        with quiet_kfp():
+            client = connect(host, token, verify, namespace, checked=True)
             if schedule:
                 experiment_id = _call(host, namespace, lambda: client.create_experiment(
                     experiment, namespace=namespace).experiment_id)
@@ -118,6 +119,38 @@ def submit_kfp(package_text: str, pipeline_spec: dict, host: str, params: dict[s
     if watch:
         state = watch_run(client, host, namespace, result.run_id, poll_seconds, timeout_seconds, echo)
     return {"run_id": result.run_id, "state": state}
+
+
+@contextlib.contextmanager
+def quiet_kfp():
+    """kfp.Client prints and warns about things that are not the user's concern."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore", FutureWarning)  # "This client only works with KFP v2.0.0-beta.2 and later"
+        logging.getLogger().setLevel(logging.WARNING)
+        yield
+
+
+def connect(host: str | None, token: str | None, verify: bool | str, namespace: str | None = None,
+            checked: bool = False):
+    """A kfp.Client with a deadline on every call; one healthz first (unless `checked`) so that a wrong
+    URL or token fails at once and clearly."""
+    from kfp import Client
+
+    token = token or os.environ.get(TOKEN_ENV) or None
+    if not checked:
+        preflight(host, token, verify)
+    with quiet_kfp():
+        client = _call(host, namespace, lambda: Client(
+            host=host.rstrip("/"), existing_token=token, namespace=namespace or "kubeflow",
+            verify_ssl=verify if isinstance(verify, bool) else None, ssl_ca_cert=None if isinstance(verify, bool)
+            else verify))
+    _set_timeout(client)
+    return client
+
+
+def call(host: str, namespace: str | None, action: Callable):
+    """One kfp.Client call, its exceptions turned into one-line errors (public for `portway runs`)."""
+    return _call(host, namespace, action)
 
 
 def _set_timeout(client) -> None:
@@ -153,6 +186,6 @@ def watch_run(client, host: str, namespace: str | None, run_id: str, poll_second
                 raise PipelineFailed(f"KFP run {run_id} {state}: {message or 'no message'} (see the KFP UI at {host}).")
             return state
         if timeout_seconds is not None and time.monotonic() - started > timeout_seconds:
-            raise SubmitError(f"KFP run {run_id} is still {state} after {timeout_seconds:.0f}s (--timeout); it keeps "
+            raise StillRunning(f"KFP run {run_id} is still {state} after {timeout_seconds:.0f}s (--timeout); it keeps "
                               "running on the cluster.")
         time.sleep(poll_seconds)
