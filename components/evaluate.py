@@ -37,19 +37,21 @@ def evaluate(
     from collections import namedtuple
 
     from portway.steps.champion import evaluate_against_champion
+    from portway.steps.exit_codes import exit_codes
     from portway.steps.gate import build_rules
 
-    result = evaluate_against_champion(
-        model_dir=model.path,
-        test_path=test_data.path,
-        profile_path=profile.path,
-        evaluation_path=evaluation.path,
-        report_path=report.path,
-        rules=build_rules(gate_metric, threshold, gate_rules),
-        registry_root=registry_root,
-        model_group=model_group,
-        champion=champion,
-    )
+    with exit_codes():
+        result = evaluate_against_champion(
+            model_dir=model.path,
+            test_path=test_data.path,
+            profile_path=profile.path,
+            evaluation_path=evaluation.path,
+            report_path=report.path,
+            rules=build_rules(gate_metric, threshold, gate_rules),
+            registry_root=registry_root,
+            model_group=model_group,
+            champion=champion,
+        )
     decision = result["decision"]
     for name, value in result["metrics"].items():
         metrics.log_metric(name, round(value, 6))
@@ -69,3 +71,7 @@ def evaluate(
                             "passed": decision["passed"]})
     outputs = namedtuple("EvaluateOutputs", ["passed", "decision"])
     return outputs(decision["passed"], json.dumps(decision))
+
+
+# Checked before a local run starts, with the inputs known then (portway.steps.preflight).
+evaluate.portway_check = "portway.steps.preflight:evaluate"

@@ -99,6 +99,9 @@ def build_pipeline(
         test_fraction: float = 0.15,
         seed: int = 42,
         gpus: int = resources["train"].gpu,
+        # XGBoost workers for train (1: one process). With N > 1, process writes N shards and
+        # train runs N workers: N local processes, or a Kubeflow Trainer TrainJob on a cluster.
+        workers: int = 1,
         max_depth: int = 6,
         eta: float = 0.1,
         subsample: float = 0.9,
@@ -119,6 +122,10 @@ def build_pipeline(
         # when evaluate runs; a cached evaluate may then hold an older champion's comparison, so
         # pass the champion explicitly (or disable caching for evaluate) when that matters.
         champion: str = "auto",
+        # Register a model whose features differ from its group's (on purpose), or one identical
+        # to an existing version (same data, parameters and code): both refused by default.
+        new_schema: bool = False,
+        allow_duplicate: bool = False,
     ) -> PipelineOutputs:
         process_task = configured(
             process(
@@ -129,6 +136,7 @@ def build_pipeline(
                 validation_fraction=validation_fraction,
                 test_fraction=test_fraction,
                 seed=seed,
+                workers=workers,
             ),
             "process",
         ).set_display_name("process")
@@ -146,6 +154,7 @@ def build_pipeline(
                 num_boost_round=num_boost_round,
                 early_stopping_rounds=early_stopping_rounds,
                 seed=seed,
+                workers=workers,
             ),
             "train",
         ).set_display_name("train")
@@ -177,6 +186,8 @@ def build_pipeline(
                     code_version=code_version,
                     pipeline_name=PIPELINE_NAME,
                     run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                    new_schema=new_schema,
+                    allow_duplicate=allow_duplicate,
                 ),
                 "register",
             ).set_display_name("register")

@@ -17,7 +17,7 @@ from portway.components.process import process
 from portway.components.train import train
 from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, step_configurer
 
-from portway.config import DEFAULT_RESOURCES, RETRIES, ResourceSpec
+from portway.config import DEFAULT_RESOURCES, RETRIES, RETRY_BACKOFF_SECONDS, ResourceSpec
 
 PIPELINE_NAME = "hyperparameter-search"
 DEFAULT_CANDIDATE_COUNT = 8
@@ -39,10 +39,11 @@ def build_search_pipeline(
     candidate_count: int = DEFAULT_CANDIDATE_COUNT,
     parallelism: int = DEFAULT_PARALLELISM,
     resources: "dict[str, ResourceSpec] | None" = None,
+    backoff_seconds: int = RETRY_BACKOFF_SECONDS,
 ):
     resources = {**DEFAULT_RESOURCES, **(resources or {})}
     default_candidates = candidate_grid(candidate_count)
-    configured = step_configurer(resources, RETRIES)
+    configured = step_configurer(resources, RETRIES, backoff_seconds)
 
     @dsl.pipeline(
         name=PIPELINE_NAME,

@@ -96,10 +96,12 @@ def test_missing_data_file(tmp_path, capsys):
 def test_bad_data_fails_in_process_with_its_message_and_registers_nothing(tmp_path, capsys):
     source = tmp_path / "bad.csv"
     source.write_text("a,b,churned\n" + "".join(f"{i},{i},{i % 2}\n" for i in range(100)) + "1,zzz,0\n")
-    assert portway_run(tmp_path, "--data", str(source)) == 1
+    assert portway_run(tmp_path, "--data", str(source)) == 2  # bad input: exit 2, and not retried
     err = capsys.readouterr().err
     assert "step 'process' failed" in err and "column 'b' is numeric but holds 'zzz'" in err
-    assert "full log:" in err
+    assert "full log:" in err and "bad input: not retried" in err and "retrying" not in err
+    (process,) = [s for s in summaries(tmp_path)[-1]["steps"] if s["name"] == "process"]
+    assert process["attempts"] == 1 and process["status"] == "FAILED"
     assert registry(tmp_path).groups() == []
     process_dir = next((tmp_path / "runs").glob("*/artifacts/*/process"))
     assert not any(p.suffix == ".parquet" or p.name.endswith("_data") for p in process_dir.iterdir())

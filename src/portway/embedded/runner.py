@@ -22,13 +22,21 @@ from pathlib import Path
 
 from portway import __version__
 from portway.embedded.timeline import StepRecord, parse_timeline
-from portway.errors import InputDataError, PipelineFailed
+from portway.errors import InputDataError, ParameterError, PipelineFailed
 from portway.names import validate_name
 
 LOG_FILE = "pipeline.log"
 SUMMARY_FILE = "summary.json"
 # A copy of the evaluate step's HTML artifact, named so a browser renders it as HTML.
 REPORT_FILE = "report.html"
+# Isolated environments of steps that install packages, shared by runs (see isolation.py).
+VENVS_DIR = ".venvs"
+
+
+class StepRejectedRun(PipelineFailed):
+    """A step refused its input (exit code 2): the run stops without retrying it."""
+
+    exit_code = 2
 
 
 @dataclass
@@ -45,6 +53,8 @@ class RunResult:
     evaluation_uri: str = ""
     report_uri: str = ""
     reproduce: str = ""
+    pipeline: str = ""
+    outputs: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         document = asdict(self)
@@ -80,8 +90,9 @@ def fingerprint(data_uri: str) -> str:
 
 
 class _StepLogHandler(logging.StreamHandler):
-    """kfp.local logs its cache hits on the root logger outside its own log context;
-    this handler writes them into the run log in kfp's own line format."""
+    """kfp.local logs its cache hits and retries on the root logger outside its own log
+    context; this handler writes them (and Python warnings, marked WARNING) into the run log
+    in kfp's own line format, where Progress reads them too."""
 
     def __init__(self, stream):
         super().__init__(stream)
@@ -89,53 +100,98 @@ class _StepLogHandler(logging.StreamHandler):
 
 
 @contextlib.contextmanager
-def _capture_output(log_path: Path):
-    """Send kfp.local's console output (and warnings) into the run's log file."""
+def _capture_output(log_path: Path, progress):
+    """Send kfp.local's console output (and warnings) through a LogTee into the run's log
+    file; the terminal gets only Progress's lines."""
+    from portway.embedded.progress import LogTee
+
     with open(log_path, "a", buffering=1) as log_stream:
+        tee = LogTee(log_stream, progress)
         root = logging.getLogger()
-        handler = _StepLogHandler(log_stream)
+        handler = _StepLogHandler(tee)
         previous_level = root.level
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         with warnings.catch_warnings():
             # kfp.local warns that it ignores resources, GPU and kfp-kubernetes settings and that
-            # the image is not used: expected here; the full text is in the log.
+            # the image is not used: expected here; the full text is in the log, marked WARNING.
             warnings.simplefilter("always")
             logging.captureWarnings(True)
             try:
-                with contextlib.redirect_stdout(log_stream), contextlib.redirect_stderr(log_stream):
+                with contextlib.redirect_stdout(tee), contextlib.redirect_stderr(tee):
                     yield
             finally:
+                tee.finish()
                 logging.captureWarnings(False)
                 root.removeHandler(handler)
                 root.setLevel(previous_level)
 
 
-def pipeline_defaults(pipeline) -> dict:
-    """The pipeline's own parameter defaults, as its compiled interface declares them."""
-    return {name: spec.default for name, spec in pipeline.component_spec.inputs.items() if spec.default is not None}
+def local_pipeline(name: str):
+    """The pipeline a PIPELINE argument names, as `portway run` runs it: the bundled ones are
+    built with the local retry backoff (a bad file should not wait minutes), anything else
+    comes from the one resolver (portway.compile.pipelines)."""
+    from portway.config import LOCAL_RETRY_BACKOFF_SECONDS
+
+    if name == "continuous-training":
+        from portway.pipelines.continuous_training import build_pipeline
+
+        return build_pipeline(backoff_seconds=LOCAL_RETRY_BACKOFF_SECONDS)
+    if name == "hyperparameter-search":
+        from portway.pipelines.hyperparameter_search import build_search_pipeline
+
+        return build_search_pipeline(backoff_seconds=LOCAL_RETRY_BACKOFF_SECONDS)
+    from portway.compile.pipelines import load_pipeline
+
+    return load_pipeline(name)
 
 
-def preflight(parameters: dict) -> None:
-    """Refuse bad parameters before any step starts, with the step's own checks."""
-    from portway.registry import check_approval_status
-    from portway.steps.champion import parse_champion
-    from portway.steps.gate import build_rules
-    from portway.steps.process import check_input_header, parse_feature_types, validate_fractions
-    from portway.steps.train import choose_device, validate_hyperparameters
+def group_from_data(data_uri: str) -> str:
+    """The default model group: the data file's stem (churn.csv -> churn), as a safe name."""
+    import re
 
-    build_rules(parameters["gate_metric"], parameters["threshold"], parameters.get("gate_rules", ""))
-    check_approval_status(parameters["approval_status"])
-    validate_name(parameters["model_group"], "model group")
-    parse_champion(parameters.get("champion", ""), parameters["model_group"])
-    parse_feature_types(parameters.get("feature_types"))
-    validate_fractions(parameters["validation_fraction"], parameters["test_fraction"])
-    choose_device(parameters["gpus"], cuda_present=False)
-    validate_hyperparameters(
-        {k: parameters[k] for k in ("max_depth", "eta", "subsample", "colsample_bytree", "min_child_weight")},
-        parameters["num_boost_round"], parameters["early_stopping_rounds"],
-    )
-    check_input_header(parameters["data_uri"], parameters["target"], parameters.get("feature_types"))
+    stem = Path(data_uri.rstrip("/").rsplit("/", 1)[-1]).name.split(".", 1)[0]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", stem).strip("._-")[:63].strip("._-")
+    return validate_name(name or "model", "model group (from the data file name)")
+
+
+def plan_parameters(pipeline, spec: dict, given: dict, registry_root: str) -> dict:
+    """Every parameter of the run, typed: the pipeline's defaults, what the user gave, and the
+    ones Portway fills when the pipeline declares them: data_uri (the bundled dataset),
+    registry_root (this run's registry), model_group (from the data file's name, for the bundled
+    pipelines and for a pipeline without a default of its own), then, after the checks,
+    data_fingerprint (the data's content hash), code_version and a pinned champion."""
+    from portway.compile.pipelines import PIPELINES
+    from portway.datasets import bundled_dataset_path
+    from portway.embedded.preflight import declared_parameters, run_component_checks, typed_parameters
+    from portway.steps.champion import AUTO as AUTO_CHAMPION
+    from portway.steps.champion import current_champion
+
+    declared = declared_parameters(spec)
+    values = dict(given)
+    if "data_uri" in declared and "data_uri" not in values and declared["data_uri"].required:
+        values["data_uri"] = bundled_dataset_path()
+    if "registry_root" in declared and "registry_root" not in values:
+        values["registry_root"] = registry_root
+    data_uri = values.get("data_uri")
+    if data_uri is None and "data_uri" in declared and not declared["data_uri"].required:
+        data_uri = declared["data_uri"].default
+    group_follows_data = spec["pipelineInfo"]["name"] in PIPELINES or (
+        "model_group" in declared and declared["model_group"].required)
+    if group_follows_data and "model_group" in declared and "model_group" not in values and isinstance(data_uri, str) and data_uri:
+        values["model_group"] = group_from_data(data_uri)
+    parameters = typed_parameters(spec, values)
+    run_component_checks(pipeline, spec, parameters)
+    if "data_fingerprint" in declared and not parameters.get("data_fingerprint") and parameters.get("data_uri"):
+        parameters["data_fingerprint"] = fingerprint(parameters["data_uri"])
+    if "code_version" in declared and not parameters.get("code_version"):
+        parameters["code_version"] = __version__
+    if ("champion" in declared and parameters.get("champion", AUTO_CHAMPION) == AUTO_CHAMPION
+            and {"registry_root", "model_group"} <= set(parameters)):
+        # Pin the champion now: as a parameter of evaluate it is part of the cache key, so
+        # approving a new version makes the next run re-score instead of reusing a stale comparison.
+        parameters["champion"] = current_champion(parameters["registry_root"], parameters["model_group"])
+    return parameters
 
 
 def run_pipeline(
@@ -145,82 +201,103 @@ def run_pipeline(
     enable_cache: bool = True,
     pipeline=None,
     reproduce: str = "",
+    progress_stream=None,
+    verbose: bool = False,
 ) -> RunResult:
-    """Run the continuous-training pipeline locally. `parameters` are the pipeline's
-    parameters; `data_fingerprint` and `code_version` are filled in when absent."""
+    """Run a pipeline locally (default: continuous-training). `parameters` are the pipeline's
+    parameters (typed, or strings as on a command line); see plan_parameters for the rest.
+    `progress_stream` gets one line per step event while the run works (verbose: and the
+    steps' own lines)."""
     from kfp import local
 
-    from portway.steps.champion import AUTO as AUTO_CHAMPION
-    from portway.steps.champion import current_champion
+    from portway.embedded.preflight import pipeline_spec
+    from portway.embedded.progress import Progress
+    from portway.embedded.step_runner import StepRejectedInput, step_runner
 
     if pipeline is None:
-        from portway.config import LOCAL_RETRY_BACKOFF_SECONDS
-        from portway.pipelines.continuous_training import build_pipeline
-
-        pipeline = build_pipeline(backoff_seconds=LOCAL_RETRY_BACKOFF_SECONDS)
-
+        pipeline = local_pipeline("continuous-training")
+    spec = pipeline_spec(pipeline)
     runs_dir = Path(runs_dir).resolve()
     run_id = validate_name(run_id or new_run_id(), "run id")
     run_dir = runs_dir / run_id
     if run_dir.exists():
         raise InputDataError(f"Run folder {run_dir} already exists; choose another --run-id.")
-    parameters = {**pipeline_defaults(pipeline), **parameters}
-    preflight(parameters)
-    if not parameters.get("data_fingerprint"):
-        parameters["data_fingerprint"] = fingerprint(parameters["data_uri"])
-    parameters["code_version"] = parameters.get("code_version") or __version__
-    if parameters.get("champion", AUTO_CHAMPION) == AUTO_CHAMPION:
-        # Pin the champion now: as a parameter of evaluate it is part of the cache key, so
-        # approving a new version makes the next run re-score instead of reusing a stale comparison.
-        parameters["champion"] = current_champion(parameters["registry_root"], parameters["model_group"])
+    parameters = plan_parameters(pipeline, spec, parameters, str(runs_dir / "registry"))
 
     run_dir.mkdir(parents=True)
     log_path = run_dir / LOG_FILE
     local.init(
+        # use_venv=False: steps without a pip step run in this interpreter (fast, no network);
+        # steps with one run in their own cached environment (step_runner, isolation.py).
         runner=local.SubprocessRunner(use_venv=False),
         pipeline_root=str(run_dir / "artifacts"),
         raise_on_error=True,
         enable_caching=enable_cache,
         cache_root=str(runs_dir / ".cache"),
     )
+    progress = Progress(progress_stream, verbose=verbose)
     started = time.perf_counter()
     failure: BaseException | None = None
     outputs = {}
     children_before = _child_processes()
     try:
-        with _capture_output(log_path):
+        with _capture_output(log_path, progress), step_runner(progress, runs_dir / VENVS_DIR):
             task = pipeline(**parameters)
-            outputs = task.outputs
-    except RuntimeError as exc:  # kfp.local's way of saying a task failed
+            outputs = dict(task.outputs) if task.outputs else ({"Output": task.output} if task.output else {})
+    except (RuntimeError, StepRejectedInput) as exc:  # kfp.local's way of saying a task failed; ours for exit 2
         failure = exc
     except KeyboardInterrupt:
         _stop_step_processes(children_before)
         _write_summary(run_dir, RunResult(
             run_id=run_id, run_dir=str(run_dir), status="INTERRUPTED", seconds=time.perf_counter() - started,
-            steps=parse_timeline(log_path.read_text(errors="replace")), parameters=parameters, reproduce=reproduce))
+            steps=parse_timeline(log_path.read_text(errors="replace")), parameters=parameters, reproduce=reproduce,
+            pipeline=spec["pipelineInfo"]["name"]))
         raise  # the CLI says "interrupted" and exits 130; finished steps stay in the cache
     seconds = time.perf_counter() - started
     steps = parse_timeline(log_path.read_text(errors="replace"))
+    if progress.bad_input:
+        failure = failure or RuntimeError("a step refused its input")
+        for step in steps:
+            if step.name in progress.bad_input:
+                step.status = "FAILED"
 
     result = RunResult(run_id=run_id, run_dir=str(run_dir), status="FAILED" if failure else "SUCCEEDED",
-                       seconds=seconds, steps=steps, parameters=parameters, reproduce=reproduce)
+                       seconds=seconds, steps=steps, parameters=parameters, reproduce=reproduce,
+                       pipeline=spec["pipelineInfo"]["name"])
     if failure is None:
-        evaluation = outputs["evaluation"]
-        result.metrics = dict(evaluation.metadata.get("metrics", {}))
-        result.gate = dict(evaluation.metadata.get("gate", {}))
-        result.evaluation_uri = str(Path(evaluation.uri))
-        result.registration = json.loads(outputs["registration"])
-        if "report" in outputs:
-            result.report_uri = _copy_report(Path(outputs["report"].uri), run_dir)
+        _collect_outputs(result, outputs, run_dir)
     _write_summary(run_dir, result)
     if failure is not None:
         failed = [s for s in steps if s.status not in ("SUCCESS", "RUNNING")] or steps[-1:]
         step = failed[0] if failed else None
         reason = (step.error if step and step.error else str(failure).splitlines()[0])
         where = f"step '{step.name}' failed" if step else "the pipeline failed"
+        if progress.bad_input:
+            raise StepRejectedRun(f"Run {run_id}: {where}: {reason} (bad input: not retried; full log: {log_path})")
         raise PipelineFailed(f"Run {run_id}: {where}: {reason} (full log: {log_path})")
     return result
 
+
+def _collect_outputs(result: RunResult, outputs: dict, run_dir: Path) -> None:
+    """The summary's figures from the pipeline's outputs: `evaluation` (an evaluate artifact:
+    metrics and gate), `registration` (register's JSON) and `report` (the HTML report), when the
+    pipeline returns them; every other output by value (artifacts by URI)."""
+    from kfp import dsl
+
+    for name, value in outputs.items():
+        if name == "evaluation" and isinstance(value, dsl.Artifact):
+            result.metrics = dict(value.metadata.get("metrics", {}))
+            result.gate = dict(value.metadata.get("gate", {}))
+            result.evaluation_uri = str(Path(value.uri))
+        elif name == "registration" and isinstance(value, str):
+            try:
+                result.registration = json.loads(value)
+            except ValueError:
+                raise ParameterError(f"the pipeline's output 'registration' is not JSON: {value[:80]!r}.") from None
+        elif name == "report" and isinstance(value, dsl.Artifact):
+            result.report_uri = _copy_report(Path(value.uri), run_dir)
+        elif not (name == "metrics" and isinstance(value, dsl.Metrics)):  # the evaluation's metrics, shown already
+            result.outputs[name] = value.uri if isinstance(value, dsl.Artifact) else value
 
 def _copy_report(artifact_path: Path, run_dir: Path) -> str:
     """Copy the HTML artifact (kfp names it without a suffix) into the run folder as report.html.
@@ -294,6 +371,8 @@ def format_summary(result: RunResult, reproduce: str = "") -> str:
         )
     elif registration:
         lines.append(f"  not registered: {registration.get('reason', 'the gate did not pass')}")
+    for name, value in result.outputs.items():
+        lines.append(f"  output {name}: {value}")
     if result.report_uri:
         lines.append(f"  report: {result.report_uri}")
     if reproduce:

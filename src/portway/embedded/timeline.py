@@ -70,4 +70,8 @@ def parse_timeline(log_text: str) -> list[StepRecord]:
         elif current is not None and current not in portway_error and (m := _PYTHON_ERROR.match(line)):
             # A Portway error (the user-facing message) wins over whatever is raised after it.
             last_error[current] = f'{m["kind"]}: {m["message"].strip()}'
+    for name, record in steps.items():
+        # A step stopped without kfp's "finished" line (exit 2 ends its retries at once).
+        if record.status == "RUNNING" and name in last_error:
+            record.error = last_error[name]
     return list(steps.values())

@@ -5,6 +5,13 @@ A gate is a list of rules, all of which must hold:
     auc>=champion+0.005        relative: against the newest approved version's score on the
                                candidate's test split, plus a margin (minus for a tolerance)
 With no champion, a relative rule passes and says so.
+
+By default the gate also holds "not worse than the approved champion" on the gate metric
+(`auc>=champion`, `log_loss<=champion`): a candidate that clears the absolute threshold but
+scores below the model already serving (on the same test rows) would be a regression, and
+SageMaker's threshold-only ConditionStep lets it through. Any relative rule on the gate metric
+replaces the default (`auc>=champion-0.01` tolerates a small drop; `auc>=champion-1` turns
+the comparison off).
 """
 
 from __future__ import annotations
@@ -43,6 +50,8 @@ class GateRule:
 
     def __str__(self) -> str:
         if self.relative:
+            if self.margin == 0:
+                return f"{self.metric}{self.op}champion"
             sign = "+" if self.margin >= 0 else "-"
             return f"{self.metric}{self.op}champion{sign}{abs(self.margin):g}"
         return f"{self.metric}{self.op}{self.threshold:g}"
@@ -93,10 +102,16 @@ def parse_rules(text: str) -> list[GateRule]:
 
 
 def build_rules(metric: str, threshold: float, extra_rules: str = "") -> list[GateRule]:
-    """The pipeline's gate: `metric >= threshold` (or <= for log_loss) plus any extra rules."""
+    """The pipeline's gate: `metric >= threshold` (or <= for log_loss), "not worse than the
+    champion" on `metric` unless an extra rule compares `metric` with the champion, and the
+    extra rules."""
     check_metric(metric)
     op = "<=" if metric in LOWER_IS_BETTER else ">="
-    return [GateRule(metric, op, threshold=check_threshold(metric, threshold)), *parse_rules(extra_rules)]
+    extra = parse_rules(extra_rules)
+    rules = [GateRule(metric, op, threshold=check_threshold(metric, threshold))]
+    if not any(rule.relative and rule.metric == metric for rule in extra):
+        rules.append(GateRule(metric, op, margin=0.0))
+    return [*rules, *extra]
 
 
 @dataclass
