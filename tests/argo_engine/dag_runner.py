@@ -1,0 +1,285 @@
+"""Running a DAG node's tasks on threads, by the rules in dag.py (workflow/controller/dag.go)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+from . import dag as daglib
+from .expressions import ExpressionError
+from .govaluate_when import WhenError, should_execute
+from .loops import LoopError, expansions, items_of
+from .model import ERROR, FAILED, OMITTED, SKIPPED, SUCCEEDED
+from .substitution import TAG, Scope, UnresolvedError, substitute
+
+FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled"
+
+
+class ChildSlots:
+    """Template-level `parallelism` and failFast (operator.go checkParallelism): with parallelism set,
+    no new child starts once one failed; the template fails when none is left running."""
+
+    def __init__(self, parallelism, fail_fast: bool):
+        self.sem = threading.BoundedSemaphore(int(parallelism)) if parallelism else None
+        self.fail_fast = fail_fast and self.sem is not None
+        self.failed = False
+        self.lock = threading.Lock()
+
+    def run(self, fn):
+        if self.sem is None:
+            return fn()
+        self.sem.acquire()
+        try:
+            with self.lock:
+                if self.fail_fast and self.failed:
+                    return None
+            node = fn()
+            if node is not None and node.phase in (FAILED, ERROR):
+                with self.lock:
+                    self.failed = True
+            return node
+        finally:
+            self.sem.release()
+
+
+def prepare_holder(run, holder: dict, scope: Scope) -> tuple[dict, set[str]]:
+    """resolveDependencyReferences: substitute the task/step, dropping arguments that are only a
+    reference to an absent optional output (so the input's default applies)."""
+    holder = copy.deepcopy(holder)
+    dropped: set[str] = set()
+    params = (holder.get("arguments") or {}).get("parameters") or []
+    kept = []
+    for param in params:
+        value = str(param.get("value", ""))
+        match = TAG.fullmatch(value.strip())
+        if match and match.group(1).strip() in scope.absent:
+            dropped.add(param["name"])
+            continue
+        kept.append(param)
+    if params:
+        holder["arguments"]["parameters"] = kept
+    arts = (holder.get("arguments") or {}).get("artifacts")
+    plain = {k: v for k, v in holder.items() if k not in ("hooks", "onExit")}
+    plain = substitute({k: v for k, v in plain.items() if k != "arguments"}, run.globals.merged(scope), True) | {
+        "arguments": substitute({k: v for k, v in (holder.get("arguments") or {}).items() if k != "artifacts"},
+                                run.globals.merged(scope), True)}
+    if arts:
+        resolved = []
+        for art in arts:
+            art = dict(art)
+            frm = art.pop("from", None)
+            art = substitute(art, run.globals.merged(scope), True)
+            if frm is not None:
+                art["from"] = frm
+            resolved.append(art)
+        plain["arguments"]["artifacts"] = resolved
+    for key in ("hooks", "onExit"):
+        if key in holder:
+            plain[key] = holder[key]
+    return plain, dropped
+
+
+def expand(run, holder: dict, dropped: set[str], scope: Scope) -> list[tuple[str | None, dict]] | None:
+    """(suffix, per-item holder) list, or None without a loop."""
+    items = items_of(holder)
+    if items is None:
+        return None
+    out = []
+    for suffix, values, raw in expansions("", items):
+        item_scope = Scope(values, raw)
+        body = {k: v for k, v in holder.items() if k not in ("withItems", "withParam", "withSequence")}
+        expanded = substitute(body, item_scope, allow_unresolved=True)
+        leftover = [t for t in _tags(expanded) if t.strip() == "item" or t.strip().startswith("item.")]
+        if leftover:
+            raise UnresolvedError(f"failed to resolve {{{{{leftover[0].strip()}}}}}")
+        out.append((suffix, expanded))
+    return out
+
+
+def _tags(obj) -> list[str]:
+    from .substitution import tags_in
+
+    return tags_in(obj)
+
+
+def run_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str, scope: Scope,
+              slots: ChildSlots):
+    """One task/step (or one loop iteration): `when`, then the template, then its lifecycle hooks."""
+    when = holder.get("when", "")
+    try:
+        proceed = should_execute(when)
+    except WhenError as exc:
+        return run.new_node(name, "Skipped", holder.get("template"), boundary_id, ERROR, str(exc))
+    if not proceed:
+        return run.new_node(name, "Skipped", holder.get("template"), boundary_id, SKIPPED,
+                            f"when '{when}' evaluated false")
+    args = dict(holder.get("arguments") or {})
+    try:
+        args["artifacts"] = run.resolve_artifact_arguments(args.get("artifacts") or [], scope)
+    except UnresolvedError as exc:
+        return run.new_node(name, "Skipped", holder.get("template"), boundary_id, ERROR, str(exc))
+    if dropped:
+        tmpl = run.templates.get(holder.get("template"), holder.get("inline") or {})
+        for param in (tmpl.get("inputs") or {}).get("parameters") or []:
+            if param["name"] in dropped and "default" not in param and "value" not in param:
+                return run.new_node(name, "Skipped", holder.get("template"), boundary_id, ERROR,
+                                    f"inputs.parameters.{param['name']} refers to an absent optional output "
+                                    "and the input has no default")
+    return slots.run(lambda: run.execute_template(name, holder, args, boundary_id))
+
+
+def run_dag(run, node_name, tmpl, tmpl_name, boundary, display):
+    node = run.new_node(node_name, "DAG", tmpl_name, boundary, display=display)
+    node.inputs = tmpl.get("inputs") or {}
+    dag = tmpl["dag"]
+    tasks = {t["name"]: t for t in dag.get("tasks") or []}
+    try:
+        resolved = {name: daglib.dependencies_of(task, tasks) for name, task in tasks.items()}
+        deps = {name: r[0] for name, r in resolved.items()}
+        targets = daglib.targets_of(dag, tasks)
+        for target in targets:
+            if target not in tasks:
+                raise ExpressionError(f"target {target!r} does not exist")
+    except ExpressionError as exc:
+        return run.finish(node, ERROR, str(exc))
+    relevant = set(targets)
+    for target in targets:
+        relevant.update(daglib.ancestors(target, deps))
+    order = [name for name in tasks if name in relevant]
+    slots = ChildSlots(tmpl.get("parallelism"), dag.get("failFast", True) is not False)
+    state = daglib.DagState()
+    threads = []
+
+    def task_thread(name: str) -> None:
+        try:
+            result = run_task(run, node, name, tasks, deps, resolved[name][1], state, slots)
+        except Exception as exc:  # noqa: BLE001 - a node error, recorded as Argo records it
+            result = run.new_node(f"{node_name}.{name}", "Skipped", tasks[name].get("template"), node.id, ERROR,
+                                  f"task '{node_name}.{name}' errored: {exc}")
+        with state.cond:
+            if result is not None:
+                state.nodes[name] = result
+            state.running.discard(name)
+            state.cond.notify_all()
+
+    with state.cond:
+        while True:
+            for name in order:
+                if name in state.started or any(d not in state.nodes for d in deps[name]):
+                    continue
+                if any(d in state.started and d not in state.nodes for d in deps[name]):
+                    continue
+                state.started.add(name)
+                state.running.add(name)
+                thread = threading.Thread(target=task_thread, args=(name,), daemon=True)
+                threads.append(thread)
+                thread.start()
+            if not state.running:
+                break
+            state.cond.wait()
+    for thread in threads:
+        thread.join()
+    for name in order:
+        task_node = state.nodes.get(name)
+        if task_node is None:
+            continue
+        if not deps[name]:
+            run.nodes.add_child(node.name, task_node.id)
+        for dep in deps[name]:
+            if dep in state.nodes:
+                run.nodes.add_child(state.nodes[dep].name, task_node.id)
+    if slots.failed and slots.fail_fast and len(state.nodes) < len(order):
+        return run.finish(node, FAILED, FAIL_FAST_MESSAGE)
+    phase = daglib.dag_phase(targets, tasks, state.nodes, deps, fail_fast=dag.get("failFast", True) is not False)
+    if phase != SUCCEEDED:
+        failed = [state.nodes[t] for t in targets if t in state.nodes and state.nodes[t].phase in (FAILED, ERROR)]
+        return run.finish(node, phase, failed[0].message if failed else "")
+    scope = Scope()
+    for name, task in tasks.items():
+        task_node = state.nodes.get(name)
+        if task_node is None:
+            continue
+        if task_node.type == "TaskGroup":
+            run.aggregate_scope(scope, f"tasks.{name}", [run.nodes.by_id(c) for c in task_node.children])
+        run.node_scope(scope, f"tasks.{name}", task_node, task)
+    try:
+        from .outputs import scope_outputs
+
+        params = scope_outputs(tmpl, run.globals.merged(scope))
+        arts = []
+        for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
+            found = run.resolve_artifact_arguments([art], scope)[0]
+            arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
+    except Exception as exc:  # noqa: BLE001
+        return run.finish(node, ERROR, str(exc))
+    node.outputs = {k: v for k, v in (("parameters", params), ("artifacts", arts)) if v}
+    return run.finish(node, SUCCEEDED)
+
+
+def task_scope(run, node, name, tasks, deps, state) -> Scope:
+    """buildLocalScopeFromTask: the task's ancestors only."""
+    scope = Scope()
+    for anc in daglib.ancestors(name, deps):
+        anc_node = state.nodes.get(anc)
+        if anc_node is None:
+            continue
+        if anc_node.type == "TaskGroup":
+            run.aggregate_scope(scope, f"tasks.{anc}", [run.nodes.by_id(c) for c in anc_node.children])
+        run.node_scope(scope, f"tasks.{anc}", anc_node, tasks[anc])
+    scope.artifacts.update(run.global_artifacts())
+    for param in (node.inputs.get("parameters") or []):
+        scope.set(f"inputs.parameters.{param['name']}", param.get("value", ""))
+    return scope
+
+
+def run_task(run, dag_node, name, tasks, deps, logic, state, slots):
+    task = tasks[name]
+    node_name = f"{dag_node.name}.{name}"
+    if logic:
+        results = {}
+        for dep in deps[name]:
+            dep_node = state.nodes[dep]
+            children = [run.nodes.by_id(c) for c in dep_node.children] if dep_node.type == "TaskGroup" else []
+            results[dep] = daglib.task_results(dep_node, children)
+        try:
+            execute = daglib.evaluate_depends(logic, results)
+        except ExpressionError as exc:
+            return run.new_node(node_name, "Skipped", task.get("template"), dag_node.id, ERROR, str(exc))
+        if not execute:
+            return run.new_node(node_name, "Skipped", task.get("template"), dag_node.id, OMITTED,
+                                "omitted: depends condition not met")
+    scope = task_scope(run, dag_node, name, tasks, deps, state)
+    try:
+        holder, dropped = prepare_holder(run, task, scope)
+        expanded = expand(run, holder, dropped, scope)
+    except (UnresolvedError, LoopError, WhenError, ExpressionError) as exc:
+        return run.new_node(node_name, "Skipped", task.get("template"), dag_node.id, ERROR, str(exc))
+    if expanded is None:
+        child = run_child(run, node_name, holder, dropped, dag_node.id, scope, slots)
+        if child is not None and child.phase not in (SKIPPED, OMITTED):
+            run.run_lifecycle(task, child, f"tasks.{name}", dag_node.id, scope)
+        return child
+    if not expanded:
+        return run.new_node(node_name, "Skipped", task.get("template"), dag_node.id, SKIPPED,
+                            "Skipped, empty params")
+    group = run.new_node(node_name, "TaskGroup", task.get("template"), dag_node.id)
+    results = [None] * len(expanded)
+
+    def one(index: int, suffix: str, item_holder: dict) -> None:
+        results[index] = run_child(run, f"{node_name}{suffix}", item_holder, dropped, dag_node.id, scope, slots)
+
+    threads = [threading.Thread(target=one, args=(i, s, h), daemon=True) for i, (s, h) in enumerate(expanded)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    phase = SUCCEEDED
+    for child in results:
+        if child is None:
+            continue
+        run.nodes.add_child(group.name, child.id)
+        if child.phase in (FAILED, ERROR):
+            phase = child.phase
+    run.finish(group, phase)
+    run.run_lifecycle(task, group, f"tasks.{name}", dag_node.id, scope)
+    return group

@@ -1,0 +1,150 @@
+"""Resource templates, with a pluggable fake controller per "group/version/Kind".
+
+Source: argo-workflows workflow/executor/resource.go and docs/walk-through/kubernetes-resources.md:
+the manifest is applied with `action` (create, apply, get, delete, patch, replace); with a
+successCondition/failureCondition the executor polls the resource: conditions are label-selector
+style requirements on the resource's JSON (`status.succeeded > 0`, `status.phase == Failed`,
+several joined by commas) — failureCondition is checked first; outputs come from
+`valueFrom.jsonPath` (kubectl JSONPath) or `valueFrom.jqFilter`. The engine has no API server: a
+test registers a controller for the kind, `controller(action, manifest) -> object`, called again
+on each poll with action "get" (it decides how the object's status evolves).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+
+import yaml
+
+from .model import ERROR, FAILED, SUCCEEDED
+from .substitution import replace
+
+POLL_SECONDS = 0.05
+POLL_LIMIT = 2000
+
+
+class ResourceError(Exception):
+    pass
+
+
+def _lookup(obj, path: str):
+    for part in path.split("."):
+        if isinstance(obj, list) and part.isdigit():
+            obj = obj[int(part)] if int(part) < len(obj) else None
+        elif isinstance(obj, dict):
+            obj = obj.get(part)
+        else:
+            return None
+    return obj
+
+
+_REQ = re.compile(r"^\s*(?P<key>[\w.\-\[\]]+)\s*(?P<op>==|!=|=|>|<|in|notin)?\s*(?P<val>.*?)\s*$")
+
+
+def condition_met(condition: str, obj: dict) -> bool:
+    """A comma-joined list of requirements, all of which must hold (labels.Parse semantics)."""
+    for req in [r for r in condition.split(",") if r.strip()]:
+        match = _REQ.match(req)
+        if not match:
+            raise ResourceError(f"cannot parse condition {condition!r}")
+        key, op, val = match["key"], match["op"], match["val"]
+        actual = _lookup(obj, key)
+        if op is None:
+            if actual is None:
+                return False
+            continue
+        if actual is None:
+            return False
+        text = json.dumps(actual) if isinstance(actual, (dict, list)) else (
+            str(actual).lower() if isinstance(actual, bool) else str(actual))
+        if op in ("==", "="):
+            if text != val:
+                return False
+        elif op == "!=":
+            if text == val:
+                return False
+        elif op in (">", "<"):
+            try:
+                a, b = float(text), float(val)
+            except ValueError:
+                return False
+            if (op == ">" and not a > b) or (op == "<" and not a < b):
+                return False
+        elif op in ("in", "notin"):
+            options = [v.strip() for v in val.strip("()").split(",")]
+            if (text in options) != (op == "in"):
+                return False
+    return True
+
+
+def jsonpath_value(obj: dict, path: str) -> str:
+    """kubectl's `{.a.b}` JSONPath for the simple field paths Argo users write."""
+    inner = path.strip()
+    if inner.startswith("{") and inner.endswith("}"):
+        inner = inner[1:-1]
+    value = _lookup(obj, inner.lstrip("."))
+    if value is None:
+        raise ResourceError(f"jsonPath {path} not found in the resource")
+    return json.dumps(value) if isinstance(value, (dict, list)) else str(value)
+
+
+def jq_value(obj: dict, jq_filter: str) -> str:
+    if not shutil.which("jq"):
+        raise ResourceError("jqFilter needs the jq binary on PATH")
+    proc = subprocess.run(["jq", "-c", jq_filter], input=json.dumps(obj), capture_output=True, text=True,
+                          check=False)
+    if proc.returncode != 0:
+        raise ResourceError(f"jqFilter {jq_filter!r} failed: {proc.stderr.strip()}")
+    out = proc.stdout.strip()
+    return out[1:-1] if out.startswith('"') and out.endswith('"') else out
+
+
+def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow: str) -> tuple[str, str, dict]:
+    res = tmpl["resource"]
+    manifest = yaml.safe_load(replace(res.get("manifest") or "", scope, allow_unresolved=False))
+    if not isinstance(manifest, dict) or "kind" not in manifest:
+        raise ResourceError("resource manifest must be a Kubernetes object with apiVersion and kind")
+    manifest.setdefault("metadata", {}).setdefault("namespace", namespace)
+    if manifest["metadata"].get("generateName") and not manifest["metadata"].get("name"):
+        manifest["metadata"]["name"] = manifest["metadata"]["generateName"] + f"{abs(hash(workflow)) % 10**5:05d}"
+    kind = f"{manifest.get('apiVersion', '')}/{manifest['kind']}"
+    controller = controllers.get(kind)
+    if controller is None:
+        raise ResourceError(f"no fake controller for {kind} (register one in resource_controllers)")
+    action = res.get("action")
+    if action not in ("create", "apply", "get", "delete", "patch", "replace"):
+        raise ResourceError(f"resource action {action!r} is not one of create, apply, get, delete, patch, replace")
+    obj = controller(action, manifest)
+    success, failure = res.get("successCondition"), res.get("failureCondition")
+    if action != "delete" and (success or failure):
+        for _ in range(POLL_LIMIT):
+            if failure and condition_met(failure, obj):
+                return FAILED, f"failed with condition {failure}", _outputs(tmpl, obj)
+            if success and condition_met(success, obj):
+                break
+            time.sleep(POLL_SECONDS)
+            obj = controller("get", manifest)
+        else:
+            return ERROR, "resource did not reach its success or failure condition", {}
+    try:
+        return SUCCEEDED, "", _outputs(tmpl, obj)
+    except ResourceError as exc:
+        return ERROR, str(exc), {}
+
+
+def _outputs(tmpl: dict, obj: dict) -> dict:
+    params = []
+    for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+        value_from = param.get("valueFrom") or {}
+        if "jsonPath" in value_from:
+            value = jsonpath_value(obj or {}, value_from["jsonPath"])
+        elif "jqFilter" in value_from:
+            value = jq_value(obj or {}, value_from["jqFilter"])
+        else:
+            continue
+        params.append({"name": param["name"], "value": value})
+    return {"parameters": params} if params else {}
