@@ -19,11 +19,13 @@ def process(
     validation_data: Output[Dataset],
     test_data: Output[Dataset],
     profile: Output[Artifact],
+    workers: int = 1,
 ):
     """Read CSV/Parquet (local or s3://), validate it, write stratified Parquet splits and a profile.
 
     `data_fingerprint` (the content hash) is an input so that the cache key changes when
-    the file's content does, even at the same URI.
+    the file's content does, even at the same URI. With workers > 1 each split is a directory
+    of that many Parquet shards, one per training worker.
     """
     from portway.steps.exit_codes import exit_codes
     from portway.steps.process import process_dataset
@@ -40,9 +42,10 @@ def process(
             validation_fraction=validation_fraction,
             test_fraction=test_fraction,
             seed=seed,
+            shards=workers,
         )
     for artifact, split in ((train_data, "train"), (validation_data, "validation"), (test_data, "test")):
-        artifact.metadata.update({"rows": result["splits"][split], "format": "parquet"})
+        artifact.metadata.update({"rows": result["splits"][split], "format": "parquet", "shards": workers})
     profile.metadata.update(
         {"rows": result["rows"], "classes": result["classes"], "data_uri": data_uri,
          "data_sha256": data_fingerprint}

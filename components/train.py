@@ -21,18 +21,22 @@ def train(
     early_stopping_rounds: int,
     seed: int,
     model: Output[Model],
+    workers: int = 1,
 ):
-    """Train on the train split, stop early on the validation split; save model.json (never pickle)."""
-    from portway.fileio import read_json
+    """Train on the train split, stop early on the validation split; save model.json (never pickle).
+
+    With workers > 1: that many XGBoost workers, each on its own shard (portway.trainjob.launch).
+    """
     from portway.steps.exit_codes import exit_codes
-    from portway.steps.train import train_model
+    from portway.trainjob.launch import train_step
 
     with exit_codes():
-        record = train_model(
-            train_path=train_data.path,
-            validation_path=validation_data.path,
-            profile=read_json(profile.path),
-            model_dir=model.path,
+        record = train_step(
+            workers=workers,
+            train_data=train_data,
+            validation_data=validation_data,
+            profile=profile,
+            model=model,
             hyperparameters={"max_depth": max_depth, "eta": eta, "subsample": subsample,
                              "colsample_bytree": colsample_bytree, "min_child_weight": min_child_weight},
             num_boost_round=num_boost_round,
@@ -43,7 +47,7 @@ def train(
     model.metadata.update(
         {"framework": "xgboost", "model_file": "model.json", "device": record["device"],
          "feature_names": record["feature_names"], "parameters": record["parameters"],
-         "best_iteration": record["best_iteration"]}
+         "best_iteration": record["best_iteration"], "workers": record["workers"]}
     )
 
 
