@@ -145,3 +145,14 @@ def test_declared_numeric_column_with_text(tmp_path):
     source.write_text("a,plan,churned\n" + "".join(f"{i},gold,{i % 2}\n" for i in range(20)))
     with pytest.raises(InputDataError, match="column 'plan' is numeric but holds 'gold'"):
         run(tmp_path, source, feature_types='{"plan": "numeric"}')
+
+
+def test_a_float_target_is_refused_as_not_categorical(tmp_path):
+    # Issue 14: `--target x1` (a float column) used to say "1500 rows are too few to fill the splits".
+    source = tmp_path / "fraud.csv"
+    source.write_text("x1,x2,is_fraud\n" + "".join(f"{i / 7:.4f},{i % 5},{int(i % 5 == 0)}\n" for i in range(1500)))
+    with pytest.raises(InputDataError, match=r"target column 'x1' is not categorical: it holds continuous numbers "
+                                             r"\(e\.g\. '0\.1429' at data row 2\)"):
+        run(tmp_path, source, target="x1")
+    assert_nothing_written(tmp_path)
+    assert run(tmp_path, source, target="is_fraud")["classes"] == ["0", "1"]  # whole-number labels stay classes

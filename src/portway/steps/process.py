@@ -320,6 +320,15 @@ def _encode_target(column, source: str, target: str, first_row: int):
         )
     encoded = labels.dictionary_encode()
     dictionary = [_canonical_label(v) for v in encoded.dictionary.to_pylist()]
+    fractional = [v for v in dictionary if _is_number(v) and math.isfinite(float(v)) and float(v) != int(float(v))]
+    if fractional and all(_is_number(v) for v in dictionary):
+        # A measurement, not a class: every distinct value would become a class of its own.
+        first_hit = pc.index(encoded.indices, dictionary.index(fractional[0])).as_py()
+        raise InputDataError(
+            f"{source}: target column {target!r} is not categorical: it holds continuous numbers (e.g. "
+            f"{fractional[0]!r} at data row {first_row + first_hit + 1}); a classifier needs class labels such "
+            "as 0/1 or yes/no. Choose a categorical column with --target."
+        )
     for position, label in enumerate(dictionary):
         if label.lower() in _BAD_TARGET_TOKENS:
             first_hit = pc.index(encoded.indices, position).as_py()
