@@ -284,17 +284,19 @@ def model_metadata(record: dict) -> dict:
 
 def publish_model(booster, profile: dict, model_uri: str, record: dict, workdir: Path) -> None:
     """Write the model where the step's output is: a local directory, or an object-store prefix
-    (files first, the artifact's metadata last, as portway.launcher uploads any output)."""
+    (model.json and feature_schema.json under it, as Argo's S3 driver stores a directory)."""
     from portway.steps.train import save_model
 
     if "://" not in model_uri:
         save_model(booster, profile, model_uri)
         return
-    from portway.launcher import upload_artifact
+    from portway.objectstore import open_store
 
     local = workdir / "model"
     save_model(booster, profile, str(local))
-    upload_artifact(local, model_uri, model_metadata(record))
+    store = open_store(model_uri)
+    for path in sorted(local.iterdir()):
+        store.upload_file(path, path.name)
 
 
 # --- command line ----------------------------------------------------------------------------------
