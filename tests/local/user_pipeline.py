@@ -15,7 +15,6 @@ from typing import NamedTuple
 
 from kfp import dsl
 from kfp.dsl import HTML, Artifact
-
 from portway.components.evaluate import evaluate
 from portway.components.process import process
 from portway.components.register import gate_failed, register

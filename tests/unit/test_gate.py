@@ -47,3 +47,20 @@ def test_bad_gate_parameters(metric, threshold, message):
 def test_unparseable_rules(text):
     with pytest.raises(ParameterError):
         parse_rule(text)
+
+
+def test_the_default_gate_refuses_a_regression_against_the_champion():
+    # Issue 14: a model worse than the approved champion registered by default.
+    rules = build_rules("auc", 0.8)
+    assert [str(r) for r in rules] == ["auc>=0.8", "auc>=champion"]
+    worse = decide(rules, METRICS, {**METRICS, "auc": 0.87})
+    assert not worse["passed"] and "does not satisfy auc>=champion (champion scored 0.8700" in worse["summary"]
+    assert decide(rules, METRICS, {**METRICS, "auc": 0.86})["passed"]  # not worse: passes
+    assert [str(r) for r in build_rules("log_loss", 0.5)] == ["log_loss<=0.5", "log_loss<=champion"]
+
+
+def test_a_relative_rule_on_the_gate_metric_replaces_the_default():
+    assert [str(r) for r in build_rules("auc", 0.8, "auc>=champion-0.01")] == ["auc>=0.8", "auc>=champion-0.01"]
+    assert decide(build_rules("auc", 0.8, "auc>=champion-0.02"), METRICS, {**METRICS, "auc": 0.87})["passed"]
+    # A rule on another metric keeps the default on the gate metric.
+    assert [str(r) for r in build_rules("auc", 0.8, "f1>=champion")] == ["auc>=0.8", "auc>=champion", "f1>=champion"]

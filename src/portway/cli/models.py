@@ -76,6 +76,8 @@ def register(subparsers) -> None:
     compare.add_argument("first", help="GROUP:VERSION")
     compare.add_argument("second", help="GROUP:VERSION")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    compare.add_argument("--allow-schema-mismatch", action="store_true",
+                         help="compare versions trained on different features (refused by default)")
     compare.set_defaults(func=_compare)
 
     events = actions.add_parser("events", help="approval events of a group (what deploy automation reads)")
@@ -176,6 +178,10 @@ def _compare(args) -> int:
 
     registry = open_registry_from_args(args)
     first, second = registry.resolve(args.first), registry.resolve(args.second)
+    if not args.allow_schema_mismatch:
+        from portway.registry.schema import check_comparable
+
+        check_comparable(registry, first, second)
     if args.json:
         print_json(compare_document(first, second))
     else:

@@ -69,3 +69,18 @@ def check_group_schema(registry, group: str, feature_schema: dict) -> None:
             "(pipeline parameter model_group; by default the data file's name), or pass --new-schema "
             "(pipeline parameter new_schema=true) if the group's features change on purpose."
         )
+
+
+def check_comparable(registry, first: dict, second: dict) -> None:
+    """Refuse to compare two versions trained on different features (SchemaMismatch, exit 2):
+    their metrics come from different data, so "better" would mean nothing."""
+    schemas = [registry.read_artifact_json(record, FEATURE_SCHEMA_FILE) for record in (first, second)]
+    if None in schemas:
+        return  # a version without a schema file (registered by hand): nothing to compare
+    differences = schema_differences(*schemas)
+    if differences:
+        a, b = (f"{r['group']}:{r['version']}" for r in (first, second))
+        raise SchemaMismatch(
+            f"{a} and {b} were trained on different features ({'; '.join(differences)}), so their metrics "
+            "are not comparable; pass --allow-schema-mismatch to compare them anyway."
+        )
