@@ -28,7 +28,7 @@ def test_compiles_both_targets_to_files(tmp_path, capsys):
 
 def test_writes_to_standard_output_without_a_path(capsys):
     assert main(["compile", "--target", "argo", "--kind", "CronWorkflow", "--schedule", "@daily",
-                 "--pipeline", "hyperparameter-search"]) == 0
+                 "--param", "data_uri=s3://b/k.csv"]) == 0
     document = yaml.safe_load(capsys.readouterr().out)
     assert document["kind"] == "CronWorkflow" and document["spec"]["schedules"] == ["@daily"]
 
@@ -41,19 +41,23 @@ def test_warnings_are_printed_and_can_fail_the_compile(tmp_path, capsys):
     strict = tmp_path / "strict.yaml"
     assert main(["compile", "--target", "argo", "--pipeline", "compile.sample_pipelines:with_a_pvc",
                  "--fail-on-warning", "-o", str(strict)]) == 2
-    assert "1 KFP setting(s) are not carried over" in capsys.readouterr().err
+    assert "KFP setting(s) are not carried over" in capsys.readouterr().err
     assert not strict.exists()
 
 
 @pytest.mark.parametrize("args, message", [
     (["--target", "argo", "--kind", "CronWorkflow"], "--kind CronWorkflow needs --schedule"),
+    (["--target", "argo", "--kind", "CronWorkflow", "--schedule", "0 3 * * *"], "data_uri have no default"),
+    (["--target", "argo", "--kind", "CronWorkflow", "--schedule", "a b c d e"], "the minute field 'a' is invalid"),
+    (["--target", "argo", "--param", "num_boost_round=many"], "--param num_boost_round is declared NUMBER_INTEGER"),
+    (["--target", "argo", "compile.sample_pipelines:shout", "--pipeline", "braces"], "give the pipeline once"),
     (["--target", "kfp", "--schedule", "0 3 * * *"], "a KFP schedule is a recurring run"),
     (["--target", "kfp", "--param", "x=1"], "--param applies to --target argo"),
     (["--target", "argo", "--param", "threshold"], "--param 'threshold' is not NAME=VALUE"),
-    (["--target", "argo", "--pipeline", "nightly"], "--pipeline 'nightly' is not known"),
-    (["--target", "argo", "--pipeline", "portway.nothing:here"], "cannot import portway.nothing"),
-    (["--target", "argo", "--pipeline", "portway.config:DEFAULT_IMAGE"], "is not a @dsl.pipeline"),
-    (["--target", "argo", "--name", "Bad_Name"], "--name 'Bad_Name' is not a Kubernetes name"),
+    (["--target", "argo", "--pipeline", "nightly"], "pipeline 'nightly' is not known"),
+    (["--target", "argo", "--pipeline", "portway.nothing:here"], "no module named 'portway.nothing'"),
+    (["--target", "argo", "--pipeline", "portway.config:DEFAULT_IMAGE"], "not a @dsl.pipeline"),
+    (["--target", "argo", "--name", "Bad_Name"], "--name 'Bad_Name' is not a valid Workflow name"),
 ])
 def test_bad_arguments_exit_2_and_leave_the_output_alone(tmp_path, capsys, args, message):
     path = tmp_path / "out.yaml"
@@ -61,3 +65,27 @@ def test_bad_arguments_exit_2_and_leave_the_output_alone(tmp_path, capsys, args,
     assert main(["compile", *args, "-o", str(path)]) == 2
     assert message in capsys.readouterr().err
     assert path.read_text() == "previous\n"
+
+
+def test_any_pipeline_compiles_from_a_python_file_or_an_ir_file(tmp_path, capsys):
+    source = tmp_path / "mine.py"
+    source.write_text(
+        "from kfp import dsl\n\n"
+        "@dsl.component(base_image='python:3.11-slim')\n"
+        "def hello(name: str) -> str:\n    return 'hi ' + name\n\n"
+        "@dsl.pipeline(name='mine')\n"
+        "def mine(name: str = 'you'):\n    hello(name=name)\n"
+    )
+    ir_path, argo_path, again = tmp_path / "mine.kfp.yaml", tmp_path / "mine.argo.yaml", tmp_path / "again.argo.yaml"
+    assert main(["compile", f"{source}:mine", "--target", "kfp", "-o", str(ir_path)]) == 0
+    assert main(["compile", str(source), "--target", "argo", "-o", str(argo_path)]) == 0
+    assert main(["compile", str(ir_path), "--target", "argo", "-o", str(again)]) == 0
+    workflow = yaml.safe_load(argo_path.read_text())
+    assert yaml.safe_load(again.read_text()) == workflow
+    (step,) = [t for t in workflow["spec"]["templates"] if "container" in t]
+    assert step["container"]["image"] == "python:3.11-slim" and "portway" not in " ".join(step["container"]["command"])
+    broken = tmp_path / "broken.kfp.yaml"
+    broken.write_text(ir_path.read_text().replace("pipelineInfo:", "pipelineInfx:"))
+    capsys.readouterr()
+    assert main(["compile", str(broken), "--target", "argo"]) == 2
+    assert "'pipelineInfo' is missing" in capsys.readouterr().err

@@ -9,7 +9,7 @@ from portway.errors import ParameterError
 
 def add_pipeline_arguments(parser) -> None:
     """Flags shared by `compile` and `submit`: what to compile and how."""
-    from portway.compile.argo_target import (
+    from portway.compile.argo import (
         DEFAULT_ARTIFACT_ROOT,
         DEFAULT_CACHE_MAX_AGE,
         DEFAULT_SERVICE_ACCOUNT,
@@ -21,7 +21,8 @@ def add_pipeline_arguments(parser) -> None:
     parser.add_argument("--target", choices=("kfp", "argo"), required=True,
                         help="kfp: KFP IR for kfp.Client / the KFP UI; argo: plain Argo Workflows (no KFP backend)")
     parser.add_argument("--pipeline", default="continuous-training",
-                        help="continuous-training (default), hyperparameter-search, or module:attribute")
+                        help="same as PIPELINE: continuous-training (default), hyperparameter-search, "
+                             "module:attribute, path/to/file.py[:attribute] or a compiled KFP IR file")
     parser.add_argument("--image", default=None, help=f"component image (default {DEFAULT_IMAGE})")
     parser.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                         help="a pipeline parameter, repeatable (argo: written into the workflow's arguments)")
@@ -55,6 +56,9 @@ def register(subparsers) -> None:
                     "install. Settings the Argo target cannot express are printed as warnings.",
     )
     add_pipeline_arguments(parser)
+    parser.add_argument("pipeline_positional", nargs="?", default=None, metavar="PIPELINE",
+                        help="a bundled name, module:attribute, path/to/file.py[:attribute] or a compiled KFP IR "
+                             "file (default: continuous-training)")
     parser.add_argument("-o", "--output", default=None, help="file to write (default: standard output)")
     parser.set_defaults(func=_compile)
 
@@ -71,14 +75,12 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
 
 def compile_document(args) -> tuple[str, dict, list[str]]:
     """(kind, document(s), warnings) for the parsed flags."""
-    from portway.compile import load_pipeline
-    from portway.compile.argo_target import ArgoOptions, convert_ir
-    from portway.compile.kfp_target import compile_kfp
+    from portway.compile.argo import ArgoOptions, convert_ir
+    from portway.compile.pipelines import load_ir
     from portway.config import DEFAULT_IMAGE
 
-    pipeline = load_pipeline(args.pipeline)
     image = args.image or DEFAULT_IMAGE
-    compiled = compile_kfp(pipeline, image=image)
+    compiled = load_ir(args.pipeline, image=image)
     if args.target == "kfp":
         if args.kind != "Workflow" or args.schedule:
             raise ParameterError("--kind and --schedule apply to --target argo; a KFP schedule is a recurring run: "
@@ -106,9 +108,13 @@ def report_warnings(warnings: list[str], fail: bool) -> None:
 def _compile(args) -> int:
     import yaml
 
-    from portway.compile.argo_target import check_size
+    from portway.compile.argo import check_size
     from portway.compile.kfp_target import kfp_yaml, write_text_atomic
 
+    if args.pipeline_positional:
+        if args.pipeline not in (None, "continuous-training"):
+            raise ParameterError("give the pipeline once: as PIPELINE or as --pipeline, not both.")
+        args.pipeline = args.pipeline_positional
     if args.target == "kfp" and args.param:
         raise ParameterError("--param applies to --target argo; KFP takes parameters when a run is created "
                              "(portway submit --target kfp --param ...).")
