@@ -44,8 +44,9 @@ def test_a_failed_run_exits_non_zero_naming_the_failed_step(capsys):
 
 def test_a_cron_workflow_for_scheduled_retraining(capsys):
     with ArgoFake() as argo:
-        assert submit(argo.url, "--kind", "CronWorkflow", "--schedule", "0 3 * * *") == 0
-        assert submit(argo.url, "--kind", "CronWorkflow", "--schedule", "0 3 * * *") == 2  # already there
+        cron = ["--kind", "CronWorkflow", "--schedule", "0 3 * * *", "--param", "data_uri=s3://d/churn.csv"]
+        assert submit(argo.url, *cron) == 0
+        assert submit(argo.url, *cron) == 2  # already there
     request = argo.requests[0]
     assert request.path == "/api/v1/cron-workflows/ml"
     assert request.body["cronWorkflow"]["spec"]["schedules"] == ["0 3 * * *"]
@@ -91,7 +92,8 @@ def test_a_server_error_and_an_unreachable_server_are_transient(capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["--server", "argo.example"], "--server 'argo.example' needs a scheme"),
-    (["--kind", "CronWorkflow", "--schedule", "0 3 * * *", "--watch"], "--watch follows a Workflow run"),
+    (["--kind", "CronWorkflow", "--schedule", "0 3 * * *", "--param", "data_uri=s3://d/c.csv", "--watch"],
+     "--watch follows a Workflow run"),
     (["--file", "/nonexistent/ct.yaml"], "--file /nonexistent/ct.yaml does not exist"),
 ])
 def test_bad_submit_arguments(args, message, capsys):

@@ -11,7 +11,7 @@ from portway import __version__, exitcodes
 from portway.errors import PortwayError
 
 # Subcommand modules under portway.cli, in the order `portway --help` lists them.
-COMMAND_MODULES = ["run", "data", "models", "ui", "serve", "deploy", "compile", "submit", "completion"]
+COMMAND_MODULES = ["run", "data", "models", "ui", "serve", "deploy", "compile", "submit", "runs", "completion"]
 
 
 def build_parser() -> argparse.ArgumentParser:
