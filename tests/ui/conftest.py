@@ -19,7 +19,7 @@ import pytest
 import requests
 from conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY, free_port
 
-from .browser import start_chromium
+from portway.devtools.chromium import chromium
 
 REVIEWER = "ui-reviewer"
 SCRIPT_DESCRIPTION = "<script>document.title='pwned'</script> retrained on <b>new</b> data"
@@ -109,9 +109,8 @@ def trusting_ui_server(ui_registry):
 
 @pytest.fixture(scope="session")
 def browser():
-    driver = start_chromium()
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+from portway.devtools.chromium import chromium
 from portway.registry import APPROVED, PENDING
 
-from .browser import start_chromium
 from .conftest import REVIEWER
 
 
@@ -99,8 +99,7 @@ def test_approving_without_a_reason_is_refused_in_the_page(browser, ui_server, r
 
 def test_two_browsers_approving_at_once_one_wins_the_other_is_told_who(browser, ui_server, registry):
     page = ui_server + "/groups/churn/versions/4"
-    second = start_chromium()
-    try:
+    with chromium() as second:
         drivers = [browser, second]
         for i, driver in enumerate(drivers):
             driver.get(page)
@@ -118,8 +117,6 @@ def test_two_browsers_approving_at_once_one_wins_the_other_is_told_who(browser, 
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
-    finally:
-        second.quit()
     record = registry.get("churn", 4)
     winner = record["history"][-1]
     assert [h["status"] for h in record["history"]] == [PENDING, APPROVED]
