@@ -258,3 +258,14 @@ def test_defect_params_are_type_checked_and_scheduled_time_only_in_cron_workflow
     document, _ = compiled(forms, parameters={"rows": "7"})
     assert {"name": "rows", "value": "7", "description": "KFP NUMBER_INTEGER"} in document["spec"]["arguments"]["parameters"]
     assert "scheduledTime" not in yaml.safe_dump(document)
+
+
+def test_the_artifact_repository_manifest_uses_the_default_artifact_root_bucket():
+    from pathlib import Path
+
+    from portway.compile.argo import DEFAULT_ARTIFACT_ROOT
+
+    manifest = yaml.safe_load((Path(__file__).resolve().parents[2] / "manifests/base/artifact-repositories.yaml").read_text())
+    default = manifest["metadata"]["annotations"]["workflows.argoproj.io/default-artifact-repository"]
+    repository = yaml.safe_load(manifest["data"][default])
+    assert DEFAULT_ARTIFACT_ROOT.startswith(f"s3://{repository['s3']['bucket']}/")

@@ -1,6 +1,6 @@
 """`kustomize build` of both overlays: every object valid (core kinds at Kubernetes 1.30 and 1.33
 strictly, custom resources against the upstream CRDs), the security baseline, and RBAC exactly
-as designed: the runner may create pods and Argo workflows in its namespace, the deployer may
+as designed: the runner's pods may only record step results (WorkflowTaskResults), the deployer may
 manage InferenceServices in its namespace, and nothing else."""
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ RUNNER, DEPLOYER, INFERENCE = "portway-pipeline-runner", "portway-deployer", "po
 # (apiGroup, resource) -> verbs, per Role. Anything beyond this is a test failure.
 EXPECTED_RULES = {
     RUNNER: {
-        ("", "pods"): {"create", "get", "list", "watch", "delete"},
-        ("", "pods/log"): {"get"},
-        ("argoproj.io", "workflows"): {"create", "get", "list", "watch"},
-        # The Argo executor in each step's pod reports outputs through WorkflowTaskResults.
+        # The Argo executor in each step's pod reports outputs through WorkflowTaskResults; the step
+        # pods may not create or delete pods or workflows.
         ("argoproj.io", "workflowtaskresults"): {"create", "patch"},
     },
     DEPLOYER: {
