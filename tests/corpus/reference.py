@@ -4,7 +4,10 @@ Run as a script by the harness, in a throwaway Python environment (never the pro
 kfp.local's SubprocessRunner(use_venv=False) runs every step with this interpreter, and a step's
 `pip install` (the kfp runtime, `packages_to_install`) installs into this interpreter's env.
 
-    python -m corpus.reference OUT.json WORKDIR NAME [NAME ...]
+    python -m corpus.reference OUT_DIR WORKDIR NAME [NAME ...]
+
+Each pipeline's result is written to OUT_DIR/NAME.json as soon as it is known (renamed into
+place, so a reader never sees half a file), in the order given.
 
 Every task execution is recorded by wrapping kfp.local's execute_single_task (kfp 2.17.0,
 kfp/local/orchestrator/task_executor.py:71), which every DAG orchestrator calls for each task,
@@ -80,14 +83,16 @@ def run_case(name: str, workdir: Path, import_source: Path) -> dict:
 
 def main(argv: list[str]) -> int:
     out, workdir, names = Path(argv[0]), Path(argv[1]), argv[2:]
+    out.mkdir(parents=True, exist_ok=True)
     import_source = workdir / "import-source.txt"
     import_source.write_text(IMPORT_CONTENT)
-    results = {}
     install_recorder()
     for name in names:
-        results[name] = run_case(name, workdir, import_source)
-        print(f"corpus reference: {name}: {results[name]['status']}", file=sys.stderr, flush=True)
-    out.write_text(json.dumps(results, indent=1, default=str))
+        result = run_case(name, workdir, import_source)
+        partial = out / f".{name}.json"
+        partial.write_text(json.dumps(result, indent=1, default=str))
+        partial.rename(out / f"{name}.json")
+        print(f"corpus reference: {name}: {result['status']}", file=sys.stderr, flush=True)
     return 0
 
 

@@ -1,0 +1,92 @@
+"""Differential execution: each corpus pipeline through kfp.local (KFP's semantics) and its
+compiled Argo workflow through the local Argo engine must agree on which tasks ran, every
+output parameter, every output artifact's bytes and metadata, and the final status.
+
+Where kfp.local cannot run a pipeline, the index's written-out result is the reference. What the
+target or the engine does not support yet is asserted as it stands (support.py), never skipped.
+The project venv is checked unchanged after everything ran.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
+
+from corpus import support
+from corpus.engine_run import BUCKET, make_engine, render_argument, task_executions
+from corpus.index import CASES, SUCCEEDED
+from corpus.record import differences, fill, normalized
+from corpus.reference import IMPORT_CONTENT
+
+pytestmark = [pytest.mark.corpus, pytest.mark.local]
+IMPORT_KEY = "corpus/import-source.txt"
+
+
+@pytest.fixture(scope="session")
+def s3(s3_server):
+    import boto3
+
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1",
+                          aws_access_key_id=TEST_AWS_ACCESS_KEY_ID, aws_secret_access_key=TEST_AWS_SECRET_ACCESS_KEY)
+    client.create_bucket(Bucket=BUCKET)
+    client.put_object(Bucket=BUCKET, Key=IMPORT_KEY, Body=IMPORT_CONTENT.encode())
+    return client
+
+
+@pytest.fixture(scope="session")
+def engine(tmp_path_factory, s3_server, s3):
+    return make_engine(tmp_path_factory.mktemp("corpus-engine"), s3_server, TEST_AWS_ACCESS_KEY_ID,
+                       TEST_AWS_SECRET_ACCESS_KEY)
+
+
+def engine_result(case, compiled, engine, s3, tmp_path) -> dict:
+    slots = {"workdir": str(tmp_path), "import_uri": f"s3://{BUCKET}/{IMPORT_KEY}"}
+    arguments = {k: render_argument(v) for k, v in fill(case.arguments, slots).items()}
+    result = engine.run(compiled.document, arguments, timeout=300)
+    tasks = task_executions(result, compiled.ir, s3)
+    return {"status": SUCCEEDED if result.phase == "Succeeded" else "FAILED", "tasks": tasks,
+            "message": result.message}
+
+
+def expected_result(case, reference) -> dict:
+    if case.expected is not None:
+        return case.expected
+    ran = reference.result(case.name)
+    assert ran["status"] == case.status, (
+        f"kfp.local ended {case.name} {ran['status']} (the index says {case.status}): {ran.get('error')}")
+    tasks = {name: list(executions) for name, executions in ran["tasks"].items()}
+    for name, executions in case.also_runs.items():
+        tasks.setdefault(name, []).extend(executions)
+    return {"status": ran["status"], "tasks": tasks}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _start_reference_first(reference):
+    """Start kfp.local's subprocess before the first engine run, so the two overlap."""
+    return reference
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
+def test_engine_agrees_with_kfp(case, compiled, engine, s3, reference, tmp_path):
+    outcome = compiled[case.name]
+    if case.name in support.REFUSED:  # the compile test pins the message; here the row is explicit
+        assert outcome.refusal is not None, f"{case.name} now compiles: delete it from support.REFUSED"
+        return
+    assert outcome.document is not None, outcome.refusal
+    want = normalized(expected_result(case, reference))
+    got = engine_result(case, outcome, engine, s3, tmp_path)
+    found = differences(want, normalized(got))
+    report = f"{case.name}: engine {got['status']} ({got['message']}) vs {case.reference}:\n  " + "\n  ".join(found)
+    if case.name in support.DIVERGES:
+        assert found, f"{case.name} now agrees with KFP: delete it from support.DIVERGES"
+        assert support.DIVERGES[case.name] in report, report
+        return
+    assert not found, report
+
+
+def test_the_project_venv_is_unchanged(reference, venv_freeze_before):
+    """Nothing the corpus ran (kfp.local's steps, the engine's) installed into the project's .venv."""
+    from corpus.conftest import pip_freeze
+
+    assert reference.finish() == 0
+    assert pip_freeze() == venv_freeze_before
