@@ -99,9 +99,34 @@ def ui_server(ui_registry):
 
 
 @pytest.fixture(scope="session")
-def trusting_ui_server(ui_registry):
-    """`portway ui --trust-proxy-headers`, as it runs behind oauth2-proxy."""
-    process, url = _start_ui(ui_registry["root"], ui_registry["env"], "--trust-proxy-headers")
+def webhook_receiver():
+    """An HTTP endpoint on loopback that keeps the JSON bodies POSTed to it."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's name)
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def trusting_ui_server(ui_registry, webhook_receiver):
+    """`portway ui --trust-proxy-headers --webhook URL`, as it runs behind oauth2-proxy."""
+    process, url = _start_ui(ui_registry["root"], ui_registry["env"], "--trust-proxy-headers",
+                             "--webhook", webhook_receiver[0])
     yield url
     process.terminate()
     process.wait(timeout=20)

@@ -19,7 +19,8 @@ import pytest
 from portway.registry import APPROVED, PENDING, ModelRegistry
 
 APPROVERS = 8
-ROUNDS = 6
+# Rounds per backend; each round is a fresh version and 8 fresh approvals (S3 rounds cost more).
+ROUNDS = {"local": 10, "s3": 6}
 SAME_MILLISECOND = "2026-01-01T12:00:00.000Z"
 _barrier = None
 
@@ -65,21 +66,21 @@ def approver_pool():
 @pytest.fixture(params=["local", "s3"])
 def race_root(request, tmp_path):
     if request.param == "s3":
-        return f"s3://{request.getfixturevalue('s3_bucket')}/registry", {
+        return "s3", f"s3://{request.getfixturevalue('s3_bucket')}/registry", {
             k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
                                        "AWS_DEFAULT_REGION")}
     (tmp_path / "registry").mkdir()
-    return str(tmp_path / "registry"), {}
+    return "local", str(tmp_path / "registry"), {}
 
 
 def test_identical_approvals_have_exactly_one_winner(race_root, approver_pool, tmp_path):
-    root, env = race_root
+    backend, root, env = race_root
     model_dir = tmp_path / "model"
     model_dir.mkdir()
     (model_dir / "model.json").write_text("{}")
     registry = ModelRegistry(root)
     env = {**env, "PORTWAY_USER": "same-reviewer"}
-    for round_number in range(1, ROUNDS + 1):
+    for round_number in range(1, ROUNDS[backend] + 1):
         version = registry.register("churn", model_dir, {"auc": 0.8}, {"data_sha256": "sha256:abc"})["version"]
         outcomes = approver_pool.map(_approve, [(root, version, env)] * APPROVERS)
         winners = [out for code, out, _ in outcomes if code == 0]

@@ -75,7 +75,7 @@ def test_script_in_a_description_or_reason_renders_as_text(browser, ui_server, r
     assert not browser.find_elements(By.CSS_SELECTOR, "main script, main img, #description b")
 
 
-def test_proxy_headers_are_ignored_unless_trusted(ui_server, trusting_ui_server, registry):
+def test_proxy_headers_are_ignored_unless_trusted(ui_server, trusting_ui_server, webhook_receiver, registry):
     spoofed = {"X-Forwarded-User": "mallory", "X-Forwarded-Email": "mallory@example.com"}
     session, token = form_session(ui_server, "/groups/churn/versions/7")
     answer = session.post(f"{ui_server}/groups/churn/versions/7/decision", headers=spoofed,
@@ -96,6 +96,9 @@ def test_proxy_headers_are_ignored_unless_trusted(ui_server, trusting_ui_server,
     assert record["approval_status"] == APPROVED and record["history"][-1]["by"] == "alice@example.com"
     event = [e for e in registry.events("churn") if e["version"] == 8][-1]
     assert event["by"] == "alice@example.com"
+    # The same webhook delivery as the CLI's: the event document itself.
+    hooked = [e for e in webhook_receiver[1] if e["version"] == 8]
+    assert hooked == [{k: v for k, v in event.items() if k != "event_uri"}]
 
 
 def test_a_corrupt_entry_shows_as_such_and_the_pages_still_work(ui_server):
