@@ -44,8 +44,11 @@ def strip_ansi(text: str) -> str:
 
 @dataclass
 class _Running:
+    name: str  # kfp's task name
+    label: str  # what the progress line says: the name, or name[n] for a ParallelFor's n-th iteration
     started: float
     attempt: int = 1
+    exit_code: int | None = None
 
 
 class Progress:
@@ -57,59 +60,69 @@ class Progress:
         self.clock = clock
         self.origin = clock()
         self.lock = threading.RLock()
-        self.running: dict[str, _Running] = {}
-        self.by_thread: dict[int, str] = {}
-        self.exit_codes: dict[str, int] = {}
-        self.retries: dict[str, int] = {}
-        self.bad_input: list[str] = []
+        self.running: dict[int, _Running] = {}  # by thread
+        self.retrying: dict[int, _Running] = {}  # by thread: failed, a retry announced
+        self.seen: dict[str, int] = {}
+        self.bad_input: list[str] = []  # task names of steps that exited 2
+
+    def _label(self, name: str) -> str:
+        self.seen[name] = self.seen.get(name, 0) + 1
+        return name if self.seen[name] == 1 else f"{name}[{self.seen[name]}]"
 
     # -- what the step runner reports --------------------------------------------------
     def current_step(self) -> str | None:
-        return self.by_thread.get(threading.get_ident())
+        running = self.running.get(threading.get_ident())
+        return running.label if running else None
 
     def step_exited(self, code: int) -> None:
-        step = self.current_step()
-        if step is not None:
-            with self.lock:
-                self.exit_codes[step] = code
+        with self.lock:
+            running = self.running.get(threading.get_ident())
+            if running is not None:
+                running.exit_code = code
 
     def step_rejected_input(self) -> None:
         """The step exited with the bad-input code: it fails now and is not retried."""
-        step = self.current_step() or "?"
         with self.lock:
-            self.bad_input.append(step)
-            running = self.running.pop(step, None)
-            self.by_thread.pop(threading.get_ident(), None)
-        took = f" in {self.clock() - running.started:.1f}s" if running else ""
-        self._say(step, f"failed{took}: bad input (exit 2), not retried")
+            running = self.running.pop(threading.get_ident(), None)
+            if running is not None:
+                self.bad_input.append(running.name)
+        if running is not None:
+            self._say(running.label, f"failed in {self.clock() - running.started:.1f}s: bad input (exit 2), "
+                                     "not retried")
 
     # -- what kfp.local prints -----------------------------------------------------------
     def line(self, text: str) -> None:
+        ident = threading.get_ident()
         if m := _EXECUTING.match(text):
-            step = m["task"]
             with self.lock:
-                attempt = self.retries.get(step, 0) + 1
-                self.running[step] = _Running(self.clock(), attempt)
-                self.by_thread[threading.get_ident()] = step
-            self._say(step, "started" if attempt == 1 else f"started (attempt {attempt})")
+                previous = self.retrying.pop(ident, None)
+                if previous is not None and previous.name == m["task"]:
+                    running = _Running(previous.name, previous.label, self.clock(), previous.attempt + 1)
+                else:
+                    running = _Running(m["task"], self._label(m["task"]), self.clock())
+                self.running[ident] = running
+            self._say(running.label, "started" if running.attempt == 1 else f"started (attempt {running.attempt})")
         elif m := _FINISHED.match(text):
-            step = m["task"]
             with self.lock:
-                running = self.running.pop(step, None)
-                self.by_thread.pop(threading.get_ident(), None)
-                code = self.exit_codes.get(step)
+                running = self.running.pop(ident, None)
+            label = running.label if running else m["task"]
             took = f" in {self.clock() - running.started:.1f}s" if running else ""
             if m["status"] == "SUCCESS":
-                self._say(step, f"succeeded{took}")
+                self._say(label, f"succeeded{took}")
             else:
-                self._say(step, f"failed{took}" + (f" (exit {code})" if code is not None else ""))
+                code = running.exit_code if running else None
+                self._say(label, f"failed{took}" + (f" (exit {code})" if code is not None else ""))
+                if running is not None:
+                    self.retrying[ident] = running
         elif m := _CACHE_HIT.match(text):
-            self._say(m["task"], "cached (output of an earlier run)")
-        elif m := _RETRY.match(text):
-            step, attempt = m["task"], int(m["attempt"])
             with self.lock:
-                self.retries[step] = attempt
-            self._say(step, f"retrying in {float(m['delay']):.1f}s (attempt {attempt + 1} of {m['total']})")
+                label = self._label(m["task"])
+            self._say(label, "cached (output of an earlier run)")
+        elif m := _RETRY.match(text):
+            with self.lock:
+                running = self.retrying.get(ident)
+            label = running.label if running else m["task"]
+            self._say(label, f"retrying in {float(m['delay']):.1f}s (attempt {int(m['attempt']) + 1} of {m['total']})")
         elif self.verbose and not _KFP_LINE.match(text):
             step = self.current_step()
             if step is not None and text.strip():

@@ -16,6 +16,7 @@ While a run is in progress, `step_runner(...)` replaces that one method so that
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import os
 import subprocess
@@ -64,7 +65,12 @@ def step_runner(progress, envs_root):
         return status.Status.SUCCESS if code == 0 else status.Status.FAILURE
 
     handler.run = run
+    # kfp.local indents a step's output by swapping builtins.print in and out around each step
+    # (logging_utils.indented_print); two ParallelFor threads doing that at once can leave the
+    # indenting print installed, so this puts back the one that was there.
+    builtin_print = builtins.print
     try:
         yield
     finally:
         handler.run = original
+        builtins.print = builtin_print
