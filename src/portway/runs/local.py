@@ -91,6 +91,7 @@ def run_process(folder: Path):
 
 def read_run(folder: Path, with_steps: bool = True) -> Run:
     from portway.embedded.timeline import parse_timeline
+    from portway.steps.evaluate import METRIC_NAMES
 
     log_file, summary_file = _files()
     started = _started(folder)
@@ -106,8 +107,9 @@ def read_run(folder: Path, with_steps: bool = True) -> Run:
                       seconds=s.get("seconds"), message=s.get("error") or "", cached=bool(s.get("cached")))
                  for s in summary.get("steps", [])]
         registration = summary.get("registration") or {}
-        details = {"metrics": "  ".join(f"{k} {v:.4f}" for k, v in (summary.get("metrics") or {}).items()
-                                        if isinstance(v, int | float)),
+        metrics = summary.get("metrics") or {}
+        order = [n for n in METRIC_NAMES if n in metrics] + [n for n in metrics if n not in METRIC_NAMES]
+        details = {"metrics": "  ".join(f"{n} {metrics[n]:.4f}" for n in order if isinstance(metrics[n], int | float)),
                    "gate": (summary.get("gate") or {}).get("summary", ""),
                    "registered": (f"{registration['group']}:{registration['version']}"
                                   if registration.get("registered") else registration.get("reason", "")),
