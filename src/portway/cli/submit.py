@@ -92,7 +92,7 @@ def _submit(args) -> int:
     else:
         _, document, warnings = compile_document(args)
         report_warnings(warnings, args.fail_on_warning)
-    from portway.compile.argo_target import check_size
+    from portway.compile.argo import check_size
     from portway.submit.argo import submit_argo
 
     check_size(document)
