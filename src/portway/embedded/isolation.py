@@ -81,9 +81,9 @@ def _locked(path: Path):
 def _failed_package(output: str, steps: list[list[str]]) -> str:
     for line in output.splitlines():
         if m := _PIP_ERROR.search(line):
-            what = m["what"].strip().rstrip(".")
-            if what:
-                return what
+            words = m["what"].split()
+            if words:
+                return words[0].rstrip(".:")  # the requirement, without pip's "(from versions: none)"
     return ", ".join(requirement_names(steps))
 
 
