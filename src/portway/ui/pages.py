@@ -140,7 +140,8 @@ def compare_page(registry, references: list[str]) -> dict:
 
     if not 2 <= len(references) <= MAX_COMPARED:
         raise ParameterError(f"Compare needs 2 to {MAX_COMPARED} versions (GROUP:VERSION); got {len(references)}.")
-    records = [registry.resolve(reference) for reference in references]
+    # Oldest first, whatever order the boxes were ticked in: deltas read as "since then".
+    records = sorted((registry.resolve(reference) for reference in references), key=lambda r: (r["group"], r["version"]))
     labels = [f"{r['group']}:{r['version']}" for r in records]
     metric = gate_metric(records[0])
     rows = compare_metrics(records)
