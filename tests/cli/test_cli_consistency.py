@@ -69,6 +69,16 @@ def test_no_prefix_matching_anywhere(argv, unknown, capsys):
     assert f"unrecognized arguments: {unknown}" in capsys.readouterr().err
 
 
+def test_every_command_with_a_registry_reads_portway_registry():
+    """`--registry` defaults to None everywhere, so $PORTWAY_REGISTRY applies (cli/models.py open_registry_from_args;
+    `portway run` reads it itself)."""
+    with_registry = {p.prog: a for p in walk_parsers(build_parser()) for a in p._actions
+                     if "--registry" in a.option_strings}
+    assert {"portway models list", "portway models gc", "portway serve", "portway deploy", "portway run"} <= set(
+        with_registry)
+    assert all(a.default is None and "PORTWAY_REGISTRY" in a.help for a in with_registry.values())
+
+
 def test_every_parser_refuses_abbreviations():
     parsers = list(walk_parsers(build_parser()))
     assert len(parsers) > 10 and not [p.prog for p in parsers if p.allow_abbrev]

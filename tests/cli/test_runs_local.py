@@ -103,3 +103,32 @@ def test_a_run_killed_without_a_summary_and_unknown_runs(tmp_path, capsys):
     assert code == exitcodes.BAD_INPUT and "No run 'nosuch'" in err and "20260102-000000-cccc" in err
     code, _, err = run(capsys, "runs", "list", "--runs-dir", str(tmp_path / "typo"))
     assert code == exitcodes.BAD_INPUT and "No runs folder at" in err
+
+
+@pytest.mark.local
+def test_stop_a_run_that_ignores_sigint(churn_csv, tmp_path, capsys):
+    """A run started in the background without job control ignores SIGINT: stop ends its steps and it."""
+    import signal
+
+    import psutil
+
+    runs = tmp_path / "runs"
+    env = {k: v for k, v in os.environ.items() if k != "PORTWAY_REGISTRY"}
+    process = subprocess.Popen([sys.executable, "-m", "portway", "run", "--data", str(churn_csv), "--runs-dir",
+                                str(runs), "--run-id", "20260103-000000-dddd", "--no-cache"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        wait_for(lambda: "Executing task 'train'" in _text(runs / "20260103-000000-dddd" / "pipeline.log"))
+        steps = psutil.Process(process.pid).children(recursive=True)
+        assert steps  # the train step's subprocess
+        code, out, _ = run(capsys, "runs", "stop", "20260103-000000-dddd", "--runs-dir", str(runs))
+        assert code == 0 and "ignores SIGINT (started in the background)" in out
+        assert "run 20260103-000000-dddd: no summary" in out
+        assert not [p for p in steps if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+    code, out, _ = run(capsys, "runs", "list", "--runs-dir", str(runs))
+    assert out.splitlines()[1].split()[:2] == ["20260103-000000-dddd", "UNKNOWN"]

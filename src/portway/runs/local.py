@@ -27,6 +27,8 @@ from portway.submit import StillRunning
 
 STATUS = {"SUCCEEDED": SUCCEEDED, "FAILED": FAILED, "INTERRUPTED": CANCELED}
 STEP_STATUS = {"SUCCESS": SUCCEEDED, "FAILURE": FAILED, "RUNNING": RUNNING, "SKIPPED": "SKIPPED"}
+# kfp.local's first line of a run (kfp/local/pipeline_orchestrator.py, kfp 2.17)
+PIPELINE_LINE = re.compile(r"Running pipeline: '([^']+)'")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")  # colour codes older kfp.local logs hold
 # How long `runs stop` waits for the run to write its summary after SIGINT (it gives its steps 5 s).
 STOP_WAIT_SECONDS = 30.0
@@ -122,18 +124,21 @@ def read_run(folder: Path, with_steps: bool = True) -> Run:
             ).isoformat(timespec="seconds").replace("+00:00", "Z")
         return Run(target="local", id=folder.name, status=STATUS.get(native, UNKNOWN), native_status=native,
                    pipeline=summary.get("pipeline") or "", started=started, finished=finished, seconds=seconds,
-                   location=str(folder), steps=steps, details=details)
-    steps = []
-    if with_steps and (folder / log_file).is_file():
-        steps = [Step(name=s.name, status=STEP_STATUS.get(s.status, s.status), seconds=s.seconds,
-                      message=s.error or "", cached=s.cached)
-                 for s in parse_timeline((folder / log_file).read_text(errors="replace"))]
+                   location=str(folder.resolve()), steps=steps, details=details)
+    steps, pipeline = [], ""
+    if (folder / log_file).is_file():
+        text = (folder / log_file).read_text(errors="replace")
+        pipeline = next(iter(PIPELINE_LINE.findall(ANSI.sub("", text[:4096]))), "")
+        if with_steps:
+            steps = [Step(name=s.name, status=STEP_STATUS.get(s.status, s.status), seconds=s.seconds,
+                          message=s.error or "", cached=s.cached) for s in parse_timeline(text)]
     process = run_process(folder)
     if process is not None:
         return Run(target="local", id=folder.name, status=RUNNING, native_status=f"running (pid {process.pid})",
-                   started=started, seconds=time.time() - process.create_time(), location=str(folder), steps=steps)
-    return Run(target="local", id=folder.name, status=UNKNOWN, native_status="no summary",
-               started=started, location=str(folder), steps=steps,
+                   pipeline=pipeline, started=started, seconds=time.time() - process.create_time(),
+                   location=str(folder.resolve()), steps=steps)
+    return Run(target="local", id=folder.name, status=UNKNOWN, native_status="no summary", pipeline=pipeline,
+               started=started, location=str(folder.resolve()), steps=steps,
                message="no summary.json and no process: the run was killed or crashed; rerun its command to "
                        "resume from the cache")
 
@@ -195,16 +200,48 @@ def stop(runs_dir, run_id: str, echo: Callable[[str], None], wait_seconds: float
         run = read_run(folder, with_steps=False)
         echo(f"run {run_id} is not running ({run.native_status}); nothing to stop.")
         return run
-    echo(f"stopping run {run_id} (pid {process.pid}) ...")
-    with contextlib.suppress(psutil.NoSuchProcess):
-        process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=wait_seconds)
-    except psutil.TimeoutExpired:
-        raise StillRunning(f"run {run_id} (pid {process.pid}) did not stop within {wait_seconds:.0f}s of SIGINT; "
-                           f"`kill {process.pid}` ends it.") from None
-    except psutil.NoSuchProcess:
-        pass
+    if _ignores_sigint(process.pid):
+        # Started in the background by a shell without job control: SIGINT is ignored, so the run
+        # cannot stop itself cleanly. End its steps and then it; the cache keeps finished steps.
+        echo(f"run {run_id} (pid {process.pid}) ignores SIGINT (started in the background); terminating it "
+             "and its steps, without a summary ...")
+        _terminate_tree(process, wait_seconds)
+    else:
+        echo(f"stopping run {run_id} (pid {process.pid}) ...")
+        with contextlib.suppress(psutil.NoSuchProcess):
+            process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=wait_seconds)
+        except psutil.TimeoutExpired:
+            raise StillRunning(f"run {run_id} (pid {process.pid}) did not stop within {wait_seconds:.0f}s of "
+                               f"SIGINT; `kill {process.pid}` ends it.") from None
+        except psutil.NoSuchProcess:
+            pass
     run = read_run(folder)
     echo(f"run {run_id}: {run.native_status}")
     return run
+
+
+def _ignores_sigint(pid: int) -> bool:
+    """From the SigIgn mask in /proc/PID/status (proc(5)); False where that cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("SigIgn:"):
+                return bool(int(line.split()[1], 16) & (1 << (signal.SIGINT - 1)))
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
+
+
+def _terminate_tree(process, wait_seconds: float) -> None:
+    import psutil
+
+    with contextlib.suppress(psutil.NoSuchProcess):
+        tree = [*process.children(recursive=True), process]
+        for each in tree:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                each.terminate()
+        _, alive = psutil.wait_procs(tree, timeout=min(wait_seconds, 10))
+        for each in alive:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                each.kill()
