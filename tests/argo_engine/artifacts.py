@@ -82,7 +82,7 @@ class S3Repository:
             key = s3.get("key") or f"{key_prefix}/{file_name}"
             if local.is_dir():
                 for file in sorted(p for p in local.rglob("*") if p.is_file()):
-                    client.upload_file(str(file), bucket, f"{key}/{file.relative_to(local).as_posix()}")
+                    client.upload_file(str(file), bucket, f"{key.rstrip('/')}/{file.relative_to(local).as_posix()}")
             else:
                 client.upload_file(str(local), bucket, key)
         else:
@@ -122,12 +122,13 @@ class S3Repository:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 client.download_file(bucket, obj["Key"], str(target))
             return
-        write_loaded(body, dest)
+        write_loaded(body, dest, art.get("archive") or {})
 
 
-def write_loaded(body: bytes, dest: Path) -> None:
-    """executor.go LoadArtifacts: a tarball is extracted (a single entry becomes `dest`), else written."""
-    if body[:2] == b"\x1f\x8b" or _is_tar(body):
+def write_loaded(body: bytes, dest: Path, archive: dict | None = None) -> None:
+    """executor.go unarchiveArtifact: `archive: none` is written as is; otherwise a gzipped tarball is
+    extracted (one entry becomes `dest` itself, util/archive unpack) and anything else written as is."""
+    if "none" not in (archive or {}) and _is_targz(body):
         with tempfile.TemporaryDirectory() as tmp:
             with tarfile.open(fileobj=io.BytesIO(body), mode="r:*") as tar:
                 tar.extractall(tmp, filter="data")
@@ -142,5 +143,18 @@ def write_loaded(body: bytes, dest: Path) -> None:
     dest.write_bytes(body)
 
 
-def _is_tar(body: bytes) -> bool:
-    return len(body) > 262 and body[257:262] == b"ustar"
+def _is_targz(body: bytes) -> bool:
+    """isTarball: gzip whose first tar header reads."""
+    import gzip
+
+    if body[:2] != b"\x1f\x8b":
+        return False
+    try:
+        head = gzip.decompress(body)[:512]
+    except OSError:
+        return False
+    try:
+        tarfile.TarInfo.frombuf(head, "utf-8", "surrogateescape")
+        return True
+    except tarfile.TarError:
+        return False

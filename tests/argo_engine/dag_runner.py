@@ -16,30 +16,63 @@ FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enable
 
 
 class ChildSlots:
-    """Template-level `parallelism` and failFast (operator.go checkParallelism): with parallelism set,
-    no new child starts once one failed; the template fails when none is left running."""
+    """Template-level `parallelism` and failFast (operator.go checkParallelism): at most `parallelism`
+    children run at once, admitted in the order the controller creates them; with parallelism set and
+    failFast (the default), no new child starts once one failed."""
 
     def __init__(self, parallelism, fail_fast: bool):
-        self.sem = threading.BoundedSemaphore(int(parallelism)) if parallelism else None
-        self.fail_fast = fail_fast and self.sem is not None
+        self.limit = int(parallelism) if parallelism else None
+        self.fail_fast = fail_fast and self.limit is not None
         self.failed = False
-        self.lock = threading.Lock()
+        self.cond = threading.Condition()
+        self.running = 0
+        self.issued = 0
+        self.admitted = 0
+        self.blocked = 0  # children not started because of failFast
 
-    def run(self, fn):
-        if self.sem is None:
+    def ticket(self) -> int:
+        """Taken in creation order, before the child's thread starts."""
+        with self.cond:
+            self.issued += 1
+            return self.issued - 1
+
+    def skip(self, ticket: int | None) -> None:
+        """A child that will not run (skipped, errored before creation) gives up its turn."""
+        if self.limit is None or ticket is None:
+            return
+        with self.cond:
+            while self.admitted != ticket:
+                self.cond.wait()
+            self.admitted += 1
+            self.cond.notify_all()
+
+    def run(self, fn, ticket: int | None = None):
+        if self.limit is None:
             return fn()
-        self.sem.acquire()
+        with self.cond:
+            while not (self.admitted == ticket and self.running < self.limit) if ticket is not None else (
+                    self.running >= self.limit):
+                self.cond.wait()
+            if ticket is not None:
+                self.admitted += 1
+            skip = self.fail_fast and self.failed
+            if skip:
+                self.blocked += 1
+            else:
+                self.running += 1
+            self.cond.notify_all()
+        if skip:
+            return None
+        node = None
         try:
-            with self.lock:
-                if self.fail_fast and self.failed:
-                    return None
             node = fn()
-            if node is not None and node.phase in (FAILED, ERROR):
-                with self.lock:
-                    self.failed = True
             return node
         finally:
-            self.sem.release()
+            with self.cond:
+                self.running -= 1
+                if node is not None and node.phase in (FAILED, ERROR):
+                    self.failed = True
+                self.cond.notify_all()
 
 
 def prepare_holder(run, holder: dict, scope: Scope) -> tuple[dict, set[str]]:
@@ -103,8 +136,17 @@ def _tags(obj) -> list[str]:
 
 
 def run_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str, scope: Scope,
-              slots: ChildSlots):
-    """One task/step (or one loop iteration): `when`, then the template, then its lifecycle hooks."""
+              slots: ChildSlots, ticket: int | None = None):
+    """One task/step (or one loop iteration): `when`, then the template."""
+    node = _prepare_child(run, name, holder, dropped, boundary_id, scope)
+    if isinstance(node, dict):
+        return slots.run(lambda: run.execute_template(name, holder, node, boundary_id), ticket)
+    slots.skip(ticket)
+    return node
+
+
+def _prepare_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str, scope: Scope):
+    """The child's arguments, or the node recording why it does not run."""
     when = holder.get("when", "")
     try:
         proceed = should_execute(when)
@@ -125,7 +167,7 @@ def run_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str,
                 return run.new_node(name, "Skipped", holder.get("template"), boundary_id, ERROR,
                                     f"inputs.parameters.{param['name']} refers to an absent optional output "
                                     "and the input has no default")
-    return slots.run(lambda: run.execute_template(name, holder, args, boundary_id))
+    return args
 
 
 def run_dag(run, node_name, tmpl, tmpl_name, boundary, display):
@@ -188,7 +230,7 @@ def run_dag(run, node_name, tmpl, tmpl_name, boundary, display):
         for dep in deps[name]:
             if dep in state.nodes:
                 run.nodes.add_child(state.nodes[dep].name, task_node.id)
-    if slots.failed and slots.fail_fast and len(state.nodes) < len(order):
+    if slots.blocked:
         return run.finish(node, FAILED, FAIL_FAST_MESSAGE)
     phase = daglib.dag_phase(targets, tasks, state.nodes, deps, fail_fast=dag.get("failFast", True) is not False)
     if phase != SUCCEEDED:
@@ -265,10 +307,12 @@ def run_task(run, dag_node, name, tasks, deps, logic, state, slots):
     group = run.new_node(node_name, "TaskGroup", task.get("template"), dag_node.id)
     results = [None] * len(expanded)
 
-    def one(index: int, suffix: str, item_holder: dict) -> None:
-        results[index] = run_child(run, f"{node_name}{suffix}", item_holder, dropped, dag_node.id, scope, slots)
+    def one(index: int, suffix: str, item_holder: dict, ticket: int) -> None:
+        results[index] = run_child(run, f"{node_name}{suffix}", item_holder, dropped, dag_node.id, scope, slots,
+                                   ticket)
 
-    threads = [threading.Thread(target=one, args=(i, s, h), daemon=True) for i, (s, h) in enumerate(expanded)]
+    threads = [threading.Thread(target=one, args=(i, s, h, slots.ticket()), daemon=True)
+               for i, (s, h) in enumerate(expanded)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -40,14 +40,24 @@ from .model import (
     WorkflowResult,
 )
 from .outputs import OutputError, leaf_outputs, read_parameter_file
-from .pods import SCRIPT_PATH, PodError, PodFilesystem, container_command, pod_env, run_pod
+from .pods import (
+    SCRIPT_PATH,
+    PodError,
+    PodFilesystem,
+    Sidecar,
+    container_command,
+    pod_env,
+    run_pod,
+    visible_dirs,
+)
 from .resources import ResourceError, run_resource
 from .substitution import Scope, UnresolvedError, replace, substitute
+from .synchronization import Locks, SyncError
 from .validate import ValidationError, validate_workflow
 
 # Argo's node-level error: an error creating or running a node (not the container's exit code).
 NodeError = (UnresolvedError, ExpressionError, WhenError, LoopError, PodError, ArtifactError, OutputError,
-             MemoizeError, retrylib.RetryConfigError, ResourceError, ValidationError)
+             MemoizeError, retrylib.RetryConfigError, ResourceError, ValidationError, SyncError)
 
 
 def fnv32a(text: str) -> int:
@@ -83,6 +93,7 @@ class ArgoEngine:
         self.parallelism = parallelism
         self.namespace = namespace
         self.memo = MemoCache()
+        self.locks = Locks(self.configmaps)
         self.pod_slots = threading.BoundedSemaphore(parallelism)
 
     def image(self, ref: str) -> ImageEnvironment:
@@ -95,7 +106,12 @@ class ArgoEngine:
         return env
 
     def run(self, workflow: dict, parameters: dict[str, str] | None = None, timeout: float = 600) -> WorkflowResult:
-        return Run(self, copy.deepcopy(workflow), dict(parameters or {}), timeout).execute()
+        run = Run(self, copy.deepcopy(workflow), dict(parameters or {}), timeout)
+        try:
+            with self.locks.held((workflow.get("spec") or {}).get("synchronization"), self.namespace):
+                return run.execute()
+        except SyncError as exc:
+            return WorkflowResult(run.name, ERROR, str(exc), [], {})
 
 
 class Run:
@@ -113,6 +129,9 @@ class Run:
         self.name = meta["name"]
         self.parameters = parameters
         self.deadline = time.time() + timeout
+        if self.spec.get("activeDeadlineSeconds"):
+            # the workflow's deadline bounds every pod (operator.go workflowDeadline)
+            self.deadline = min(self.deadline, time.time() + float(self.spec["activeDeadlineSeconds"]))
         self.nodes = NodeStore()
         self.templates = {t["name"]: t for t in self.spec.get("templates") or []}
         self.globals = Scope()
@@ -173,7 +192,10 @@ class Run:
         params = self.args["parameters"]
         for p in params:
             g.set(f"workflow.parameters.{p['name']}", str(p.get("value", "")))
-        g.set("workflow.parameters", to_json([{"name": p["name"], "value": p.get("value")} for p in params]))
+        # operator.go setGlobalParameters: the parameters as JSON, as workflow.parameters and .json
+        as_json = to_json([{k: v for k, v in p.items() if k != "valueFrom"} for p in params])
+        g.set("workflow.parameters", as_json)
+        g.set("workflow.parameters.json", as_json)
         for kind in ("annotations", "labels"):
             values = dict(meta.get(kind) or {})
             values.update((self.spec.get("workflowMetadata") or {}).get(kind) or {})
@@ -335,10 +357,14 @@ class Run:
                 node.inputs = processed.get("inputs") or {}
                 self.add_global_outputs(cached)
                 return node
-        if strategy:
-            node = self.run_retries(node_name, tmpl, tmpl_name, args, boundary, strategy, display)
-        else:
-            node = self.execute_kind(node_name, processed, tmpl_name, boundary, display)
+        try:
+            with self.engine.locks.held(processed.get("synchronization"), self.engine.namespace):
+                if strategy:
+                    node = self.run_retries(node_name, tmpl, tmpl_name, args, boundary, strategy, display)
+                else:
+                    node = self.execute_kind(node_name, processed, tmpl_name, boundary, display)
+        except SyncError as exc:
+            return self.new_node(node_name, _type_of(tmpl), tmpl_name, boundary, ERROR, str(exc), display)
         node.hooked = hooked
         if memo and node.phase == SUCCEEDED:
             try:
@@ -381,6 +407,10 @@ class Run:
             time.sleep(max(0.0, min(wait, self.deadline - time.time())))
 
     def execute_kind(self, node_name: str, tmpl: dict, tmpl_name: str, boundary: str, display) -> NodeResult:
+        if tmpl.get("daemon"):
+            return self.new_node(node_name, "Pod", tmpl_name, boundary, ERROR,
+                                 "daemon templates are not emulated (a daemoned step keeps running beside the "
+                                 "steps after it)", display)
         if "dag" in tmpl:
             return self.run_dag(node_name, tmpl, tmpl_name, boundary, display)
         if "steps" in tmpl:
@@ -432,18 +462,13 @@ class Run:
             if volume is None:
                 raise PodError(f"volume {mount['name']!r} is not defined")
             fs.add(mount["mountPath"], self.volume_dir(volume, podroot, mount))
+        for host in visible_dirs(image):
+            fs.show(host)
         if script_source is not None:
-            fs.add("/argo/staging")
-            fs.host_path(SCRIPT_PATH).write_text(script_source)
-        if spec.get("workingDir"):
-            fs.cover(spec["workingDir"], is_dir=True)
-        for art in (tmpl.get("inputs") or {}).get("artifacts") or []:
-            fs.cover(art["path"])
-        for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            fs.cover(art["path"])
-        for param in (tmpl.get("outputs") or {}).get("parameters") or []:
-            if (param.get("valueFrom") or {}).get("path"):
-                fs.cover(param["valueFrom"]["path"])
+            script = fs.host_path(SCRIPT_PATH)
+            script.parent.mkdir(parents=True, exist_ok=True)
+            script.write_text(script_source)
+            script.chmod(0o755)  # executor.go StageFiles writes the script source with mode 0o755
         self.load_inputs(tmpl, fs)
         env = pod_env(image, self.container_env(spec.get("env") or [], node))
         argv = container_command(spec, image, image_ref, script_source)
@@ -456,14 +481,30 @@ class Run:
         deadline = remaining if deadline is None else min(deadline, remaining)
         for init in tmpl.get("initContainers") or []:
             init_image = self.engine.image(init.get("image") or image_ref)
+            for host in visible_dirs(init_image):
+                fs.show(host)
             run = run_pod(fs, container_command(init, init_image, init.get("image", ""), None),
                           pod_env(init_image, self.container_env(init.get("env") or [], node)),
-                          init.get("workingDir"), deadline, self.engine.workdir)
+                          init.get("workingDir"), deadline)
             if run.exit_code != 0:
                 return self.finish(node, FAILED, f"init container failed with exit code {run.exit_code}")
-        run = run_pod(fs, argv, env, spec.get("workingDir"), deadline, self.engine.workdir)
+        sidecars = []
+        for car in tmpl.get("sidecars") or []:
+            car_image = self.engine.image(car.get("image") or "")
+            for host in visible_dirs(car_image):
+                fs.show(host)
+            for mount in car.get("volumeMounts") or []:
+                volume = volumes.get(mount["name"])
+                if volume is None:
+                    raise PodError(f"volume {mount['name']!r} is not defined")
+                fs.add(mount["mountPath"], self.volume_dir(volume, podroot, mount))
+            sidecars.append(Sidecar(car["name"], container_command(car, car_image, car.get("image", ""), None),
+                                    pod_env(car_image, self.container_env(car.get("env") or [], node)),
+                                    car.get("workingDir")))
+        run = run_pod(fs, argv, env, spec.get("workingDir"), deadline, sidecars)
         node.log = run.stderr
-        result = run.stdout[:-1] if run.stdout.endswith("\n") else run.stdout
+        # CaptureScriptResult: one trailing newline trimmed, only the last 256 kB kept
+        result = (run.stdout[:-1] if run.stdout.endswith("\n") else run.stdout)[-256 * 1024:]
         outputs: dict = {"result": result, "exitCode": str(run.exit_code)}
         node.outputs = outputs
         # wait.go: parameters and artifacts are saved whatever the main container's exit code
@@ -617,7 +658,7 @@ class Run:
                 if key in scope.absent:
                     raise UnresolvedError(f"artifact {art['name']!r}: {ref} is an absent optional output "
                                           "of a skipped or omitted node")
-                found = scope.artifacts.get(key)
+                found = scope.artifacts.get(key) or self.global_artifacts().get(key)
                 if found is None:
                     raise UnresolvedError(f"Unable to resolve: {ref}")
                 resolved = {k: v for k, v in found.items() if k not in ("path", "name", "globalName", "mode")}

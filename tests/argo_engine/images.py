@@ -7,6 +7,7 @@
   /bin tools plus standins/cowsay.
 - busybox, alpine, debian, ubuntu: the host's /bin tools (sh, echo, cat, sleep, ...).
 - python:*: the host's python3 as `python` and `python3` (no site-packages of the tests' venv).
+- node:*: the host's node (/usr/bin/node).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ def standard_image(ref: str) -> ImageEnvironment | None:
         return ImageEnvironment([str(STANDINS / "cowsay")], entrypoint=["/bin/bash"])
     if repo in ("busybox", "alpine", "debian", "ubuntu", "bash"):
         return ImageEnvironment([], entrypoint=["/bin/sh"])
+    if repo == "node":
+        return ImageEnvironment([], entrypoint=["node"])
     if repo == "python":
         return ImageEnvironment([str(STANDINS / "python")], env={"PYTHONNOUSERSITE": "1"}, entrypoint=["python3"])
     return None

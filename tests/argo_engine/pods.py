@@ -1,9 +1,11 @@
 """A pod: one container or script template run as a local process with its own view of the filesystem.
 
-Each pod gets a private mount namespace (`unshare --mount --propagation private`) in which per-pod
-folders are bind-mounted over /tmp and over every other absolute location the template uses
-(artifact and output paths, volume mountPaths, workingDir, the script file), so pods never see
-each other's files, as containers would not. The environment is a container's, not the test
+Each pod runs in a private mount namespace (`unshare --mount --propagation private`), chrooted into
+its own root folder: the host's /usr, /bin, /lib, /etc (read-only) stand for the image's operating
+system, the image's PATH folders are shown read-only at their own paths, volumes are bind-mounted
+at their mountPaths, and every other absolute path the template uses (/tmp, /tmp/outputs, artifact
+paths such as /s3/bucket/key or /result.txt, workingDir, the script file) is the pod's own, so pods
+never see each other's files, nor the host's, as containers would not. The environment is a container's, not the test
 process's: PATH from the image, HOME, the template's `env` (values, Secret and ConfigMap keys,
 the pod name) and nothing else.
 
@@ -30,8 +32,11 @@ from pathlib import Path
 from .model import ImageEnvironment
 
 SCRIPT_PATH = "/argo/staging/script"
-SYSTEM_DIRS = {"usr", "etc", "var", "bin", "sbin", "lib", "lib64", "opt", "root", "home", "proc", "dev", "sys",
-               "run", "srv", "boot", "media", "mnt", "snap", "work"}
+# The image's operating system is the host's, shown read-only at the same paths; /dev, /proc and
+# /sys are the host's. Every other path (/tmp, /var, /root, /s3, /result.txt, ...) is the pod's own.
+HOST_SYSTEM_DIRS = ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc")
+KERNEL_DIRS = ("dev", "proc", "sys")
+IMAGE_DIRS = ("home", "media", "mnt", "opt", "root", "run", "srv", "var", "var/tmp")
 BASE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -47,50 +52,40 @@ class PodRun:
     deadline_exceeded: bool = False
 
 
-def mountpoint_for(path: str) -> str:
-    """The directory bind-mounted privately for an absolute path the template uses."""
-    parts = Path(path).parts
-    if len(parts) < 2:
-        raise PodError(f"cannot give a pod a private view of {path!r}")
-    if parts[1] == "tmp":
-        return "/tmp"
-    if parts[1] not in SYSTEM_DIRS:
-        return "/" + parts[1]
-    return path
-
-
 class PodFilesystem:
-    """Per-pod folders standing for the absolute paths the template uses."""
+    """A pod's root filesystem: a folder per pod, entered with chroot inside a private mount namespace."""
 
     def __init__(self, root: Path):
         self.root = root
-        self.mounts: dict[str, Path] = {}  # container path -> host folder
-        self.add("/tmp")
+        self.rootfs = root / "rootfs"
+        (self.rootfs / "tmp").mkdir(parents=True, exist_ok=True)
+        (self.rootfs / "tmp").chmod(0o1777)
+        for name in IMAGE_DIRS:  # the empty folders every base image has
+            (self.rootfs / name).mkdir(exist_ok=True)
+        self.mounts: dict[str, Path] = {}  # container path -> host folder (volumes)
+        self.visible: list[str] = []  # host folders shown read-only at their own path (image tools)
 
-    def add(self, container_dir: str, host: Path | None = None) -> Path:
-        if container_dir in self.mounts and host is None:
-            return self.mounts[container_dir]
-        if host is None:
-            host = self.root / "fs" / container_dir.strip("/").replace("/", "__")
-            host.mkdir(parents=True, exist_ok=True)
+    def add(self, container_dir: str, host: Path) -> Path:
+        if container_dir.split("/")[1] in HOST_SYSTEM_DIRS + KERNEL_DIRS:
+            raise PodError(f"cannot mount a volume at {container_dir!r}: it is inside the host's system folders")
         self.mounts[container_dir] = host
         return host
 
-    def cover(self, path: str, is_dir: bool = False) -> None:
-        """Make `path` private to the pod (its mountpoint, or the path's own folder under a system dir)."""
-        point = mountpoint_for(path)
-        if point == path and not is_dir:
-            point = str(Path(path).parent)
-        if not any(point == m or point.startswith(m.rstrip("/") + "/") for m in self.mounts):
-            self.add(point)
+    def show(self, host_dir: str) -> None:
+        if host_dir not in self.visible:
+            self.visible.append(host_dir)
 
     def host_path(self, path: str) -> Path:
+        """Where the pod's `path` lives on this machine (its volume, else its root folder)."""
         best = max((m for m in self.mounts if path == m or path.startswith(m.rstrip("/") + "/")), key=len,
                    default=None)
-        if best is None:
-            raise PodError(f"{path!r} is not inside any of the pod's private folders")
-        rel = os.path.relpath(path, best)
-        return self.mounts[best] if rel == "." else self.mounts[best] / rel
+        if best is not None:
+            rel = os.path.relpath(path, best)
+            return self.mounts[best] if rel == "." else self.mounts[best] / rel
+        top = Path(path).parts[1] if len(Path(path).parts) > 1 else ""
+        if top in HOST_SYSTEM_DIRS + KERNEL_DIRS:
+            raise PodError(f"{path!r} is inside the host's system folders, which pods see read-only")
+        return self.rootfs / path.lstrip("/")
 
 
 def container_command(spec: dict, image: ImageEnvironment, image_ref: str, script_source: str | None) -> list[str]:
@@ -108,28 +103,98 @@ def container_command(spec: dict, image: ImageEnvironment, image_ref: str, scrip
     return command + args
 
 
-# The engine's folders are first bound here, inside the pod's namespace only, so that binding /tmp
-# cannot hide the sources of later binds when the engine's workdir is itself under /tmp.
-SOURCE_ALIAS = "/run/argo-engine-pod-sources"
+def visible_dirs(image: ImageEnvironment) -> list[str]:
+    """Host folders an image's PATH needs: each PATH dir, and for a venv its root and its Python's prefix."""
+    out: list[str] = []
+    for entry in image.path_dirs:
+        path = Path(entry)
+        out.append(str(path))
+        cfg = path.parent / "pyvenv.cfg"
+        if cfg.is_file():
+            out.append(str(path.parent))
+            for line in cfg.read_text().splitlines():
+                key, _, value = line.partition("=")
+                if key.strip() == "home" and value.strip():
+                    out.append(str(Path(value.strip()).parent))
+    return out
+
+
+@dataclass
+class Sidecar:
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    working_dir: str | None
+
+
+def _exec_line(root: Path, argv: list[str], env: dict[str, str], working_dir: str | None) -> tuple[str, str]:
+    """(the line creating the working dir, the chroot command line)."""
+    q = shlex.quote
+    workdir = working_dir or "/"
+    env_args = " ".join(q(f"{k}={v}") for k, v in env.items())
+    return (f"mkdir -p {q(str(root / workdir.lstrip('/')))}",
+            f"chroot {q(str(root))} /usr/bin/env -i -C {q(workdir)} {env_args} {' '.join(q(a) for a in argv)}")
+
+
+def _mount_script(fs: PodFilesystem, argv: list[str], env: dict[str, str], working_dir: str | None,
+                  sidecars: list[Sidecar] = ()) -> str:
+    root = fs.rootfs
+    q = shlex.quote
+    lines = ["set -e"]
+    for name in HOST_SYSTEM_DIRS:
+        host = Path("/") / name
+        target = root / name
+        if host.is_symlink():
+            if not target.is_symlink():
+                target.symlink_to(os.readlink(host))
+            continue
+        if not host.is_dir():
+            continue
+        target.mkdir(exist_ok=True)
+        lines.append(f"mount --rbind {q(str(host))} {q(str(target))}")
+        lines.append(f"mount -o remount,bind,ro {q(str(target))}")
+    for name in KERNEL_DIRS:
+        (root / name).mkdir(exist_ok=True)
+        lines.append(f"mount --rbind /{name} {q(str(root / name))}")
+    for host in fs.visible:
+        target = root / host.lstrip("/")
+        lines.append(f"mkdir -p {q(str(target))}")
+        lines.append(f"mount --bind {q(host)} {q(str(target))}")
+        lines.append(f"mount -o remount,bind,ro {q(str(target))}")
+    for container_path, host in sorted(fs.mounts.items(), key=lambda item: len(item[0])):
+        target = root / container_path.lstrip("/")
+        lines.append(f"mkdir -p {q(str(target))}")
+        lines.append(f"mount --bind {q(str(host))} {q(str(target))}")
+    mkdir, command = _exec_line(root, argv, env, working_dir)
+    lines.append(mkdir)
+    if not sidecars:
+        lines.append("exec " + command)
+        return "\n".join(lines) + "\n"
+    # sidecars start with the main container and are killed once it exits (emissary.go: the
+    # sidecar's emissary waits for the main containers, then kills its own container)
+    pids = []
+    for index, car in enumerate(sidecars):
+        log = fs.root / f"sidecar-{car.name}.log"
+        car_mkdir, car_command = _exec_line(root, car.argv, car.env, car.working_dir)
+        lines.append(car_mkdir)
+        # its own process group (setsid), so that the group is killed by its id afterwards
+        lines.append(f"setsid {car_command} >{q(str(log))} 2>&1 &")
+        lines.append(f"S{index}=$!")
+        pids.append(f"-$S{index}")
+    lines.append("set +e")
+    lines.append(command)
+    lines.append("code=$?")
+    lines.append(f"kill -9 -- {' '.join(pids)} 2>/dev/null; wait")
+    lines.append("exit $code")
+    return "\n".join(lines) + "\n"
 
 
 def run_pod(fs: PodFilesystem, argv: list[str], env: dict[str, str], working_dir: str | None,
-            deadline: float | None, workdir: Path) -> PodRun:
-    if os.geteuid() != 0 or not shutil.which("unshare"):
-        raise PodError("pods need root and unshare(1) for a private mount namespace")
-    lines = ["set -e", f"mkdir -p {SOURCE_ALIAS}", f"mount --bind {shlex.quote(str(workdir))} {SOURCE_ALIAS}"]
-    for target, host in sorted(fs.mounts.items(), key=lambda item: len(item[0])):
-        source = f"{SOURCE_ALIAS}/{os.path.relpath(host, workdir)}"
-        lines.append(f"mkdir -p {shlex.quote(target)}")
-        lines.append(f"mount --bind {shlex.quote(source)} {shlex.quote(target)}")
-    if working_dir:
-        lines.append(f"mkdir -p {shlex.quote(working_dir)} && cd {shlex.quote(working_dir)}")
-    else:
-        lines.append("cd /")
-    env_args = " ".join(shlex.quote(f"{k}={v}") for k, v in env.items())
-    lines.append(f"exec env -i {env_args} {' '.join(shlex.quote(a) for a in argv)}")
+            deadline: float | None, sidecars: list[Sidecar] = ()) -> PodRun:
+    if os.geteuid() != 0 or not shutil.which("unshare") or not shutil.which("chroot"):
+        raise PodError("pods need root, unshare(1) and chroot(1) for a private mount namespace")
     script = fs.root / "pod.sh"
-    script.write_text("\n".join(lines) + "\n")
+    script.write_text(_mount_script(fs, argv, env, working_dir, sidecars))
     proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "/bin/sh", str(script)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
                             start_new_session=True)

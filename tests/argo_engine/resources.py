@@ -148,3 +148,49 @@ def _outputs(tmpl: dict, obj: dict) -> dict:
             continue
         params.append({"name": param["name"], "value": value})
     return {"parameters": params} if params else {}
+
+
+class KubernetesObjects:
+    """An in-memory object store standing in for the API server, for kinds with no controller logic.
+
+    `create` fails on an existing name (AlreadyExists), `get`/`delete`/`patch` on a missing one
+    (NotFound), `apply` creates or replaces, `patch` merges (JSON merge patch, RFC 7386). Objects keep
+    whatever `status` the manifest has, so success/failure conditions see only that.
+    """
+
+    def __init__(self):
+        import threading
+
+        self.lock = threading.Lock()
+        self.objects: dict[tuple, dict] = {}
+
+    def __call__(self, action: str, manifest: dict) -> dict:
+        meta = manifest.get("metadata") or {}
+        key = (manifest.get("apiVersion"), manifest.get("kind"), meta.get("namespace"), meta.get("name"))
+        with self.lock:
+            current = self.objects.get(key)
+            if action == "create":
+                if current is not None:
+                    raise ResourceError(f"{manifest['kind']} {meta.get('name')!r} already exists")
+                self.objects[key] = json.loads(json.dumps(manifest))
+            elif action in ("apply", "replace"):
+                self.objects[key] = json.loads(json.dumps(manifest))
+            elif current is None:
+                raise ResourceError(f"{manifest['kind']} {meta.get('name')!r} not found")
+            elif action == "delete":
+                return self.objects.pop(key)
+            elif action == "patch":
+                self.objects[key] = _merge_patch(current, manifest)
+            return json.loads(json.dumps(self.objects[key]))
+
+
+def _merge_patch(target, patch):
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = _merge_patch(out.get(key), value)
+    return out

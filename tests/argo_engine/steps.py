@@ -58,7 +58,7 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
                     run.node_scope(scope, f"steps.{name}", child_list[0], None)
             else:
                 run.node_scope(scope, f"steps.{name}", child_list[0], step)
-        if slots.failed and slots.fail_fast and sum(len(c) for _, c in children) < _expected(children):
+        if slots.blocked:
             run.finish(group_node, FAILED, FAIL_FAST_MESSAGE)
             return run.finish(node, FAILED, FAIL_FAST_MESSAGE)
         if failed is not None:
@@ -79,10 +79,6 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
     return run.finish(node, SUCCEEDED)
 
 
-def _expected(children) -> int:
-    return sum(max(1, len(c)) for _, c in children)
-
-
 def _continues(step: dict, phase: str) -> bool:
     cont = step.get("continueOn") or {}
     return (phase == FAILED and bool(cont.get("failed"))) or (phase == ERROR and bool(cont.get("error")))
@@ -101,8 +97,8 @@ def run_group(run, group_node, group: list[dict], boundary_id: str, scope: Scope
     results: dict[int, list] = {}
     threads = []
 
-    def one(index, name, holder, dropped, step):
-        child = run_child(run, name, holder, dropped, boundary_id, scope, slots)
+    def one(index, name, holder, dropped, step, ticket):
+        child = run_child(run, name, holder, dropped, boundary_id, scope, slots, ticket)
         if child is not None:
             results.setdefault(index, []).append(child)
             if child.phase != SKIPPED:
@@ -121,7 +117,7 @@ def run_group(run, group_node, group: list[dict], boundary_id: str, scope: Scope
                 order.append((index, base + suffix, item_holder))
     for index, name, holder in order:
         step, _, dropped, _ = plans[index]
-        thread = threading.Thread(target=one, args=(index, name, holder, dropped, step), daemon=True)
+        thread = threading.Thread(target=one, args=(index, name, holder, dropped, step, slots.ticket()), daemon=True)
         threads.append(thread)
         thread.start()
     for thread in threads:

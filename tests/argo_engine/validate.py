@@ -91,7 +91,7 @@ def _check_template(tmpl: dict, templates: dict, declared: set) -> None:
         if match and match.group(1) not in in_arts:
             raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}")
         match = re.match(r"workflow\.parameters\.(.+)$", tag)
-        if match and match.group(1) not in declared:
+        if match and match.group(1) not in declared | {"json"}:
             raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}")
         match = re.match(r"tasks\.([^.]+)\.", tag)
         if match and tasks and match.group(1) not in tasks:
