@@ -29,6 +29,8 @@ from portway.config import (
     ResourceSpec,
 )
 from portway.registry import PENDING
+from portway.trainjob.argo import LAUNCHER_LABEL
+from portway.trainjob.render import RUNTIME_NAME
 
 PIPELINE_NAME = "continuous-training"
 DEFAULT_REGISTRY_ROOT = "s3://portway-models/registry"
@@ -158,6 +160,8 @@ def build_pipeline(
             ),
             "train",
         ).set_display_name("train")
+        # With workers > 1 the Argo target turns this task into a TrainJob (portway.trainjob.argo).
+        kubernetes.add_pod_label(train_task, LAUNCHER_LABEL, RUNTIME_NAME)
         evaluate_task = configured(
             evaluate(
                 model=train_task.outputs["model"],

@@ -25,6 +25,7 @@ def _job(spec: ResourceSpec, nodes, **extra) -> dict:
         "service_account": "portway-pipeline-runner", "active_deadline_seconds": 6 * 3600,
         "security_context": {"allowPrivilegeEscalation": False, "runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
         "pod_security_context": {"runAsNonRoot": True, "runAsUser": 10001, "fsGroup": 10001},
+        "scratch_dir": "/tmp",
     }
     return render_trainjob(
         num_nodes=nodes, image="ghcr.io/portway-ml/portway:0.1.0",

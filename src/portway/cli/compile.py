@@ -78,6 +78,7 @@ def compile_document(args) -> tuple[str, dict, list[str]]:
     from portway.compile.argo import ArgoOptions, convert_ir
     from portway.compile.pipelines import load_ir
     from portway.config import DEFAULT_IMAGE
+    from portway.trainjob.argo import apply as apply_trainjobs
 
     image = args.image or DEFAULT_IMAGE
     compiled = load_ir(args.pipeline, image=image)
@@ -94,6 +95,7 @@ def compile_document(args) -> tuple[str, dict, list[str]]:
         s3_endpoint=args.s3_endpoint, parameters=parse_params(args.param),
     )
     document, warnings = convert_ir(compiled, options)
+    document = apply_trainjobs(document)  # workers > 1: train as a Kubeflow Trainer TrainJob
     return args.kind, document, warnings
 
 

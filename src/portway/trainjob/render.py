@@ -68,6 +68,7 @@ def render_trainjob(
     security_context: dict | None = None,
     pod_security_context: dict | None = None,
     active_deadline_seconds: int | None = None,
+    scratch_dir: str | None = None,
 ) -> dict:
     """The TrainJob object. `num_nodes` may be an Argo placeholder string, substituted before creation."""
     if (name is None) == (generate_name is None):
@@ -94,8 +95,14 @@ def render_trainjob(
         pod_spec["tolerations"] = [dict(t) for t in tolerations]
     if pod_security_context:
         pod_spec["securityContext"] = dict(pod_security_context)
+    container: dict = {}
     if security_context:
-        pod_spec["containers"] = [{"name": NODE_CONTAINER, "securityContext": dict(security_context)}]
+        container["securityContext"] = dict(security_context)
+    if scratch_dir:  # a writable directory under a read-only root filesystem
+        pod_spec["volumes"] = [{"name": "scratch", "emptyDir": {}}]
+        container["volumeMounts"] = [{"name": "scratch", "mountPath": scratch_dir}]
+    if container:
+        pod_spec["containers"] = [{"name": NODE_CONTAINER, **container}]
     pod_template: dict = {"spec": pod_spec}
     if labels:
         pod_template["metadata"] = {"labels": dict(labels)}  # cost attribution on the pods themselves
