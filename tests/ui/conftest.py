@@ -69,17 +69,18 @@ def ui_registry(s3_server, trained, tmp_path_factory) -> dict:
     return {"root": root, "env": env}
 
 
-def _start_ui(root: str, env: dict, *extra: str):
+def _start_ui(root: str, env: dict, log, *extra: str):
+    """`portway ui` as a process (its output in `log`, a file: a pipe nobody reads could fill up)."""
     port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "portway", "ui", "--registry", root, "--port", str(port), *extra],
-        env={**os.environ, **env, "PORTWAY_USER": REVIEWER}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        text=True)
+    with open(log, "w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "portway", "ui", "--registry", root, "--port", str(port), *extra],
+            env={**os.environ, **env, "PORTWAY_USER": REVIEWER}, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"portway ui exited with {process.returncode}: {process.stdout.read()}")
+            raise RuntimeError(f"portway ui exited with {process.returncode}: {log.read_text()}")
         try:
             if requests.get(f"{url}/healthz", timeout=2).ok:
                 return process, url
@@ -90,9 +91,10 @@ def _start_ui(root: str, env: dict, *extra: str):
 
 
 @pytest.fixture(scope="session")
-def ui_server(ui_registry):
+def ui_server(ui_registry, tmp_path_factory):
     """`portway ui` as a user starts it on a laptop (local user, proxy headers not trusted)."""
-    process, url = _start_ui(ui_registry["root"], ui_registry["env"])
+    log = tmp_path_factory.mktemp("ui") / "ui.log"
+    process, url = _start_ui(ui_registry["root"], ui_registry["env"], log)
     yield url
     process.terminate()
     process.wait(timeout=20)
@@ -123,9 +125,10 @@ def webhook_receiver():
 
 
 @pytest.fixture(scope="session")
-def trusting_ui_server(ui_registry, webhook_receiver):
+def trusting_ui_server(ui_registry, webhook_receiver, tmp_path_factory):
     """`portway ui --trust-proxy-headers --webhook URL`, as it runs behind oauth2-proxy."""
-    process, url = _start_ui(ui_registry["root"], ui_registry["env"], "--trust-proxy-headers",
+    log = tmp_path_factory.mktemp("ui") / "ui.log"
+    process, url = _start_ui(ui_registry["root"], ui_registry["env"], log, "--trust-proxy-headers",
                              "--webhook", webhook_receiver[0])
     yield url
     process.terminate()
