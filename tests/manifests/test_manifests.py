@@ -29,6 +29,8 @@ EXPECTED_RULES = {
         # The Argo executor in each step's pod reports outputs through WorkflowTaskResults; the step
         # pods may not create or delete pods or workflows.
         ("argoproj.io", "workflowtaskresults"): {"create", "patch"},
+        # Distributed train: the step creates its Kubeflow Trainer TrainJob, waits for it, may delete it.
+        ("trainer.kubeflow.org", "trainjobs"): {"create", "get", "watch", "delete"},
     },
     DEPLOYER: {
         ("serving.kserve.io", "inferenceservices"): {"create", "get", "list", "watch", "update", "patch", "delete"},
