@@ -2,7 +2,8 @@
 # Portway on a kind cluster: `make kind-up`, `make kind-run`, `make kind-down` call this.
 #
 #   scripts/kind.sh up     create the cluster; install cert-manager, Argo Workflows, KServe
-#                          (Standard mode) at pinned versions; make MinIO's keys; apply the overlay
+#                          (Standard mode), Kubeflow Trainer with its runtimes at pinned versions;
+#                          make MinIO's keys; apply the overlay
 #   scripts/kind.sh run    build and load the step image, upload the dataset to MinIO, compile
 #                          the pipeline (CPU-sized: kind has no GPU), submit it, wait for it
 #   scripts/kind.sh down   delete the cluster
@@ -21,6 +22,9 @@ MINIO_ENDPOINT="minio.${NAMESPACE}.svc.cluster.local:9000"
 ARGO_WORKFLOWS_VERSION="v4.1.2"
 CERT_MANAGER_VERSION="v1.18.2"
 KSERVE_VERSION="v0.20.0"
+# Kubeflow Trainer (TrainJob + the xgboost-distributed runtime) for `--workers N`; its CRDs and
+# runtime are the ones the rendered TrainJobs are validated against (../shared/schemas).
+KUBEFLOW_TRAINER_VERSION="v2.3.0"
 PY="${PY:-.venv/bin/python}"
 RUN_TIMEOUT_SECONDS="${KIND_RUN_TIMEOUT_SECONDS:-2400}"
 
@@ -68,6 +72,15 @@ up() {
   helm --kube-context "$CONTEXT" upgrade --install kserve oci://ghcr.io/kserve/charts/kserve \
     --version "$KSERVE_VERSION" --namespace kserve --set kserve.controller.deploymentMode=Standard \
     --wait --timeout 10m
+
+  echo "== Kubeflow Trainer ${KUBEFLOW_TRAINER_VERSION} (controller, JobSet, then the runtimes)"
+  kctl apply --server-side \
+    -k "https://github.com/kubeflow/trainer.git/manifests/overlays/manager?ref=${KUBEFLOW_TRAINER_VERSION}"
+  kctl -n kubeflow-system wait --for=condition=Available deployment --all --timeout=300s
+  # The runtimes need the controller's validating webhook up; they include xgboost-distributed.
+  kctl apply --server-side \
+    -k "https://github.com/kubeflow/trainer.git/manifests/overlays/runtimes?ref=${KUBEFLOW_TRAINER_VERSION}"
+  kctl get clustertrainingruntime xgboost-distributed >/dev/null
 
   echo "== Portway namespace, MinIO keys, kind overlay"
   kctl create namespace "$NAMESPACE" --dry-run=client -o yaml | kctl apply -f -
