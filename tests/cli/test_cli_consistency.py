@@ -124,7 +124,9 @@ def test_bash_completion_is_generated_from_the_parser(tmp_path, capsys):
     script = tmp_path / "portway.bash"
     script.write_text(capsys.readouterr().out)
     assert _complete(script, "portway", "mo") == ["models"]
-    assert _complete(script, "portway", "models", "") == ["list", "show", "approve", "reject", "compare", "events"]
+    assert _complete(script, "portway", "models", "") == ["list", "show", "approve", "reject", "compare", "events", "gc"]
+    assert _complete(script, "portway", "runs", "") == ["list", "show", "logs", "watch", "stop"]
+    assert _complete(script, "portway", "runs", "list", "--target", "") == ["local", "argo", "kfp"]
     assert _complete(script, "portway", "models", "show", "churn:1", "--j") == ["--json"]
     assert _complete(script, "portway", "compile", "--target", "") == ["kfp", "argo"]
     assert _complete(script, "portway", "run", "--max-d") == ["--max-depth"]
@@ -135,3 +137,19 @@ def test_bash_completion_is_generated_from_the_parser(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["completion", "fish"])
     assert exit_info.value.code == exitcodes.BAD_INPUT
+
+
+def test_deploy_dry_run_json_from_portway_registry(tmp_path, trained, monkeypatch, capsys):
+    import json
+
+    from portway.registry import ModelRegistry
+
+    registry = ModelRegistry(str(tmp_path / "registry"))
+    registry.register("churn", trained["model_dir"], trained["evaluation"]["metrics"], {})
+    monkeypatch.setenv("PORTWAY_REGISTRY", str(tmp_path / "registry"))
+    code = main(["deploy", "churn:1", "--dry-run", "--json", "--set", "model.storageUri=s3://models/churn/1/"])
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert code == 0 and document["model"] == "churn:1" and document["ready"] is False
+    assert [m["kind"] for m in document["manifests"]] == ["ServiceAccount", "InferenceService"]
+    assert "PendingManualApproval" in err  # warnings stay on stderr

@@ -3,6 +3,7 @@ variables Argo's and KFP's own tools read (issue 14: "submit reads neither ARGO_
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -49,12 +50,18 @@ def test_an_ir_file_to_argo_with_params_and_watch_from_the_environment(ir_file, 
     assert arguments["threshold"] == "0.9" and arguments["data_uri"] == "s3://d/churn.csv"
 
 
-def test_flags_win_over_the_environment(monkeypatch, capsys):
+def test_flags_win_over_the_environment_and_json(monkeypatch, capsys):
     with ArgoFake() as argo:
         monkeypatch.setenv("ARGO_SERVER", "127.0.0.1:1")  # nothing listens there
         monkeypatch.setenv("ARGO_NAMESPACE", "nosuch")
-        assert main(["submit", "--target", "argo", "--server", argo.url, "--namespace", "ml"]) == 0
+        assert main(["submit", "--target", "argo", "--server", argo.url, "--namespace", "ml", "--json"]) == 0
     assert argo.requests[0].path == "/api/v1/workflows/ml"
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    name = next(iter(argo.objects))[2]
+    assert document == {"target": "argo", "server": argo.url, "kind": "Workflow", "name": name, "namespace": "ml",
+                        "phase": None}
+    assert f"created Workflow ml/{name}" in err
 
 
 def test_an_ir_file_and_a_python_file_to_kfp_from_kf_pipelines_endpoint(ir_file, tmp_path, monkeypatch, capsys):

@@ -26,6 +26,8 @@ def register(subparsers) -> None:
     deploy.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                         help="chart value in Helm's --set syntax, repeatable (e.g. gpu.enabled=true)")
     deploy.add_argument("--context", default=None, help="kubeconfig context (default: the current one)")
+    deploy.add_argument("--json", action="store_true",
+                        help="print the result (name, model, actions, ready, url, manifests) as JSON")
     add_registry_argument(deploy)
     deploy.set_defaults(func=_deploy)
 
@@ -68,9 +70,13 @@ def _deploy(args) -> int:
     api_client = None if args.dry_run else load_api_client(context=args.context) if args.context else None
     result = deploy_model(record, args.namespace, overrides=overrides, force=args.force, dry_run=args.dry_run,
                           timeout=args.timeout, wait=not args.no_wait, api_client=api_client,
-                          say=lambda text: print(text, file=sys.stderr if text.startswith("warning") else sys.stdout,
-                                                 flush=True))
-    if args.dry_run:
+                          say=lambda text: print(text, file=sys.stderr if text.startswith("warning") or args.json
+                                                 else sys.stdout, flush=True))
+    if args.json:
+        from portway.cli.models import print_json
+
+        print_json(result)
+    elif args.dry_run:
         print(yaml.safe_dump_all(result["manifests"], sort_keys=False), end="")
     elif result["ready"]:
         print(f"Ready: {result['url'] or '(no URL reported)'}")

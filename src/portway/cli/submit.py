@@ -31,6 +31,8 @@ def register(subparsers) -> None:
     parser.add_argument("--watch", action="store_true", help="follow the run to its end; exit non-zero if it fails")
     parser.add_argument("--poll-seconds", type=float, default=5.0, help="status poll interval with --watch")
     parser.add_argument("--timeout", type=float, default=None, help="give up watching after this many seconds")
+    parser.add_argument("--json", action="store_true",
+                        help="print what was created (and, with --watch, how it ended) as JSON; progress to stderr")
     parser.set_defaults(func=_submit)
 
 
@@ -96,9 +98,9 @@ def _submit(args) -> int:
     from portway.submit.argo import submit_argo
 
     check_size(document)
-    submit_argo(document, args.server, args.namespace, token=args.token, verify=verify, watch=args.watch,
-                poll_seconds=args.poll_seconds, timeout_seconds=args.timeout)
-    return 0
+    result = submit_argo(document, args.server, args.namespace, token=args.token, verify=verify, watch=args.watch,
+                         poll_seconds=args.poll_seconds, timeout_seconds=args.timeout, echo=_echo(args))
+    return _result(args, {"target": "argo", "server": args.server, **result})
 
 
 def _set_arguments(document: dict, params: dict[str, str]) -> None:
@@ -130,7 +132,24 @@ def _submit_kfp(args, params: dict[str, str], verify) -> int:
         from portway.compile.pipelines import load_ir
 
         compiled = load_ir(args.pipeline, image=args.image)
-    submit_kfp(kfp_yaml(compiled), compiled["pipeline_spec"], args.host, params, token=args.token, verify=verify,
-               namespace=args.namespace, experiment=args.experiment, run_name=args.run_name, schedule=args.schedule,
-               service_account=None, watch=args.watch, poll_seconds=args.poll_seconds, timeout_seconds=args.timeout)
+    result = submit_kfp(kfp_yaml(compiled), compiled["pipeline_spec"], args.host, params, token=args.token,
+                        verify=verify, namespace=args.namespace, experiment=args.experiment, run_name=args.run_name,
+                        schedule=args.schedule, service_account=None, watch=args.watch, poll_seconds=args.poll_seconds,
+                        timeout_seconds=args.timeout, echo=_echo(args))
+    return _result(args, {"target": "kfp", "host": args.host, **result})
+
+
+def _echo(args):
+    # With --json, stdout holds only the JSON document.
+    import sys
+
+    stream = sys.stderr if args.json else sys.stdout
+    return lambda text: print(text, file=stream, flush=True)
+
+
+def _result(args, document: dict) -> int:
+    if args.json:
+        from portway.cli.models import print_json
+
+        print_json(document)
     return 0
