@@ -232,9 +232,7 @@ def run_worker(
             with contextlib.suppress(xgb.core.XGBoostError):  # its peers are gone: nothing left to shut down
                 tracker.free()
     if record is not None and record_path:
-        from portway.fileio import write_json_atomic
-
-        write_json_atomic(record_path, record)
+        write_record(record_path, record)
     print(f"portway train: {who}: done", flush=True)
     return record
 
@@ -273,6 +271,19 @@ def _train_in_collective(env, who, per_node, local_rank, train_uri, validation_u
     }
     publish_model(booster, profile, model_uri, record, workdir)
     return record
+
+
+def write_record(where: str, record: dict) -> None:
+    """Rank 0's training record: a local file, or an object (a TrainJob's pods share no disk)."""
+    if "://" not in where:
+        from portway.fileio import write_json_atomic
+
+        write_json_atomic(where, record)
+        return
+    from portway.objectstore import open_store
+
+    parent, _, name = where.rpartition("/")
+    open_store(parent).put(name, json.dumps(record, sort_keys=True).encode())
 
 
 def model_metadata(record: dict) -> dict:
