@@ -230,8 +230,10 @@ class ModelRegistry:
         uploaded: list[str] = []
         try:
             for name, path in files.items():
-                uploaded.append(f"{prefix}/{name}")  # before the call: a failed upload may have landed
                 self.store.upload_file(path, f"{prefix}/{name}")
+                # only what surely landed: a store that failed the upload is not asked again (gc finds
+                # an upload whose answer was lost)
+                uploaded.append(f"{prefix}/{name}")
         except BaseException as exc:
             self._remove_unregistered(uploaded, [], exc)
             raise
