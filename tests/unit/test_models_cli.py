@@ -136,6 +136,8 @@ def test_unknown_things_are_named(registry, capsys, tmp_path):
     code, out, err = run(capsys, "models", "list", "nosuch")
     assert code == 2 and out == ""
     assert "Model group 'nosuch' has no versions" in err and "its groups: churn" in err
+    code, out, err = run(capsys, "models", "events", "nosuch")
+    assert code == 2 and out == "" and "Model group 'nosuch' has no versions" in err
 
 
 def test_every_command_that_prints_records_has_json(registry, capsys):

@@ -40,8 +40,11 @@ def walk_parsers(parser: argparse.ArgumentParser):
 
 def _quiet_closed_pipe() -> int:
     """The reader went away (`portway models list | head -1`): no traceback, no flush error at exit."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (e.g. captured): nothing to flush
+        pass
     return exitcodes.CLOSED_PIPE
 
 

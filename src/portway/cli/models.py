@@ -99,18 +99,23 @@ def register(subparsers) -> None:
         add_registry_argument(parser)
 
 
+def require_group(registry, group: str) -> None:
+    """Like `models show nosuch`: a mistyped group must not look like an empty one (exit 2)."""
+    from portway.errors import RegistryError
+
+    if not registry.versions(group):
+        known = registry.groups()
+        raise RegistryError(f"Model group {group!r} has no versions in {registry.root_uri}"
+                            + (f"; its groups: {', '.join(known)}." if known else "; the registry is empty."))
+
+
 def _list(args) -> int:
     from portway.registry.views import list_table
 
     registry = open_registry_from_args(args)
     groups = [args.group] if args.group else registry.groups()
-    if args.group and not registry.versions(args.group):
-        # Like `models show nosuch`: a mistyped group must not look like an empty one.
-        from portway.errors import RegistryError
-
-        known = registry.groups()
-        raise RegistryError(f"Model group {args.group!r} has no versions in {registry.root_uri}"
-                            + (f"; its groups: {', '.join(known)}." if known else "; the registry is empty."))
+    if args.group:
+        require_group(registry, args.group)
     everything, all_problems = {}, []
     for group in groups:
         records, problems = registry.records(group)
@@ -218,6 +223,7 @@ def compare_document(a: dict, b: dict) -> dict:
 
 def _events(args) -> int:
     registry = open_registry_from_args(args)
+    require_group(registry, args.group)
     if args.repair:
         for uri in registry.emit_missing_events(args.group):
             print(f"wrote missing event {uri}", file=sys.stderr if args.json else sys.stdout)

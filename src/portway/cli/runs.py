@@ -139,11 +139,11 @@ def _logs(args) -> int:
 
     entries = backend(args).logs(args.run, follow=args.follow)
     if args.json:
-        print_json({"target": args.target, "run": args.run, "lines": entries})
+        print_json({"target": args.target, "run": args.run, "lines": list(entries)})
         return exitcodes.OK
-    for entry in entries:
+    for entry in entries:  # printed as they arrive (--follow)
         pod = entry.get("podName", "")
-        print(f"{pod}: {entry.get('content', '')}" if pod else entry.get("content", ""))
+        print(f"{pod}: {entry.get('content', '')}" if pod else entry.get("content", ""), flush=args.follow)
     return exitcodes.OK
 
 

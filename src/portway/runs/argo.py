@@ -46,8 +46,8 @@ class Argo:
         workflow = self._call(lambda: self.workflows.get_workflow(name, namespace=self.namespace))
         return to_run(workflow.model_dump(mode="json", by_alias=True, exclude_none=True), self.namespace)
 
-    def logs(self, name: str, follow: bool = False) -> list[dict]:
-        """[{"podName", "content"}] of the workflow's main containers, in the server's order."""
+    def logs(self, name: str, follow: bool = False):
+        """{"podName", "content"} of the workflow's main containers, in the server's order, as they arrive."""
         import requests
 
         url = f"{self.server.rstrip('/')}/api/v1/workflows/{self.namespace}/{name}/log"
@@ -61,7 +61,6 @@ class Argo:
         if not response.ok:
             message = _error_message(response.text)
             raise refused("Argo server", self.server, response.status_code, message, TOKEN_HINT, self.namespace)
-        entries = []
         for line in response.iter_lines(decode_unicode=True):
             if not line.strip():
                 continue
@@ -69,8 +68,7 @@ class Argo:
             if "error" in document:  # a grpc-gateway StreamError in the middle of the stream
                 raise refused("Argo server", self.server, document["error"].get("http_code", 500),
                               document["error"].get("message", ""), TOKEN_HINT, self.namespace)
-            entries.append(document.get("result", {}))
-        return entries
+            yield document.get("result", {})
 
     def watch(self, name: str, poll_seconds: float, timeout_seconds: float | None,
               echo: Callable[[str], None]) -> Run:

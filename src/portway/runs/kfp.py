@@ -37,7 +37,7 @@ class Kfp:
     def show_run(self, run_id: str) -> Run:
         return to_run(self._call(lambda: self.client.get_run(run_id)).to_dict(), self.host)
 
-    def logs(self, run_id: str, follow: bool = False) -> list[dict]:
+    def logs(self, run_id: str, follow: bool = False):
         run = self.show_run(run_id)  # a wrong id or token still fails as such
         raise ParameterError(
             f"the KFP API serves no logs; read run {run_id}'s step logs in the KFP UI ({run.location}) or with "
