@@ -96,3 +96,36 @@ def test_missing_server_names_the_variable(capsys):
     assert "needs --server (or ARGO_SERVER)" in capsys.readouterr().err
     assert main(["submit", "nosuch.yaml", "--target", "kfp", "--host", "http://127.0.0.1:1"]) == 2
     assert "nosuch.yaml" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("env, flag, expected", [
+    ({"ARGO_SERVER": "argo.example:2746"}, None, "https://argo.example:2746"),  # the argo CLI's default: TLS
+    ({"ARGO_SERVER": "localhost:2746", "ARGO_SECURE": "false"}, None, "http://localhost:2746"),
+    ({"ARGO_SERVER": "argo.example", "ARGO_BASE_HREF": "/argo/"}, None, "https://argo.example/argo"),
+    ({"ARGO_SERVER": "http://127.0.0.1:2746"}, None, "http://127.0.0.1:2746"),
+    ({"ARGO_SERVER": "argo.example:2746"}, "https://other.example", "https://other.example"),
+    ({}, None, None),
+])
+def test_argo_server_as_the_argo_cli_reads_it(env, flag, expected, monkeypatch):
+    from portway.submit import argo_server_url
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert argo_server_url(flag) == expected
+
+
+def test_tls_verification_settings(monkeypatch, tmp_path):
+    from portway.errors import ParameterError
+    from portway.submit import tls_verify
+
+    assert tls_verify(False, None, "argo") is True
+    assert tls_verify(True, None, "kfp") is False
+    monkeypatch.setenv("ARGO_INSECURE_SKIP_VERIFY", "true")
+    assert tls_verify(False, None, "argo") is False
+    assert tls_verify(False, None, "kfp") is True  # an Argo setting only
+    ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
+    monkeypatch.delenv("ARGO_INSECURE_SKIP_VERIFY")
+    assert tls_verify(False, str(ca), "kfp") == str(ca)
+    with pytest.raises(ParameterError, match="--ca-cert .* does not exist"):
+        tls_verify(False, str(tmp_path / "missing.pem"), "argo")
