@@ -114,7 +114,14 @@ def prepare_holder(run, holder: dict, scope: Scope) -> tuple[dict, set[str]]:
 
 def expand(run, holder: dict, dropped: set[str], scope: Scope) -> list[tuple[str | None, dict]] | None:
     """(suffix, per-item holder) list, or None without a loop."""
-    items = items_of(holder)
+    try:
+        items = items_of(holder)
+    except LoopError:
+        # dag.go expandTask / steps.go expandStep: an unparsable withParam is an error only when the
+        # `when` clause would let the task run; otherwise the task expands to nothing
+        if should_execute(holder.get("when", "")):
+            raise
+        items = []
     if items is None:
         return None
     out = []

@@ -470,6 +470,13 @@ class Run:
             script.write_text(script_source)
             script.chmod(0o755)  # executor.go StageFiles writes the script source with mode 0o755
         self.load_inputs(tmpl, fs)
+        for param in (tmpl.get("outputs") or {}).get("parameters") or []:
+            path = (param.get("valueFrom") or {}).get("path")
+            if path and path not in fs.collect:
+                fs.collect.append(path)
+        for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
+            if art.get("path") and art["path"] not in fs.collect:
+                fs.collect.append(art["path"])
         env = pod_env(image, self.container_env(spec.get("env") or [], node))
         argv = container_command(spec, image, image_ref, script_source)
         deadline = None
@@ -511,7 +518,7 @@ class Run:
         errors = []
         try:
             outputs["parameters"] = leaf_outputs(tmpl, podscope, lambda p: read_parameter_file(
-                fs.host_path(p["valueFrom"]["path"]), p))
+                fs.output(p["valueFrom"]["path"]), p))
         except (OutputError, UnresolvedError, ExpressionError) as exc:
             errors.append(str(exc))
         try:
@@ -630,7 +637,11 @@ class Run:
     def save_outputs(self, tmpl: dict, fs: PodFilesystem, scope: Scope) -> list[dict]:
         records, errors = [], []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            local = fs.host_path(art["path"])
+            others = [k for k in ("http", "git", "gcs", "oss", "hdfs", "artifactory", "azure", "raw") if k in art]
+            if others:
+                errors.append(f"artifact {art['name']!r}: {others} artifacts are not emulated (S3 only)")
+                continue
+            local = fs.output(art["path"])
             if not local.exists():
                 if art.get("optional"):
                     continue
