@@ -42,9 +42,9 @@ def declared_parameters(spec: dict) -> dict[str, Declared]:
 
 
 def typed_value(name: str, kind: str, value):
-    """`value` as the declared IR type: strings through the one parser of typed values
-    (portway.launcher.parse_parameter, shared with Argo and `submit`), others checked."""
-    from portway.launcher import parse_parameter
+    """`value` as the declared IR type: strings through the one typed-value conversion
+    (portway.compile.argo.values, shared with compile and submit), others checked."""
+    from portway.compile.argo.values import parse_parameter
 
     if isinstance(value, str) and kind != "STRING":
         return parse_parameter(name, kind, value)
