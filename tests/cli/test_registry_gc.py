@@ -122,3 +122,14 @@ def test_on_s3_a_record_write_that_keeps_failing_leaves_nothing_behind(s3_server
         # gc on S3 sees nothing to do, and lists through the same interface
         code, out, _ = run(capsys, "models", "gc", "--min-age", "0", "--registry", f"s3://{bucket}/registry")
         assert code == 0 and out.startswith(f"0 unreferenced artifact folder(s) in s3://{bucket}/registry")
+        # what a killed registration leaves (files uploaded, no record) is found and deleted on S3 too
+        registry.store.put("groups/churn/artifacts/0123456789abcdef/model.json", b"{}")
+        registry.store.put("groups/churn/artifacts/0123456789abcdef/feature_schema.json", b"{}")
+        code, out, _ = run(capsys, "models", "gc", "--min-age", "0", "--registry", f"s3://{bucket}/registry",
+                           "--delete", "--json")
+        document = json.loads(out)
+        assert code == 0 and [o["uri"] for o in document["unreferenced"]] == [
+            f"s3://{bucket}/registry/groups/churn/artifacts/0123456789abcdef/"]
+        assert document["unreferenced"][0]["files"] == ["feature_schema.json", "model.json"]
+        assert registry.store.list("groups/churn/artifacts/0123456789abcdef/") == []
+        assert registry.store.list(f"groups/churn/artifacts/{kept['artifact_uri'].rstrip('/').rsplit('/', 1)[-1]}/")

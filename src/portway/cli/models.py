@@ -47,7 +47,7 @@ def parse_exact_reference(reference: str) -> tuple[str, int]:
 
 
 def register(subparsers) -> None:
-    models = subparsers.add_parser("models", help="model registry: list, show, approve, reject, compare")
+    models = subparsers.add_parser("models", help="model registry: list, show, approve, reject, compare, events, gc")
     actions = models.add_subparsers(dest="models_command", metavar="ACTION", required=True)
 
     listing = actions.add_parser("list", help="versions of a group (or of every group) as a table")
