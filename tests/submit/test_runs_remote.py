@@ -203,3 +203,9 @@ def test_kfp_from_the_environment_and_errors(kfp, capsys, monkeypatch):
 
     code, _, err = run(capsys, "runs", "list", "--target", "kfp", "--host", f"http://127.0.0.1:{free_port()}")
     assert code == exitcodes.FAILED and "cannot reach the KFP API server" in err
+
+
+def test_kfp_forbidden_by_the_auth_proxy(capsys):
+    with KfpFake(healthz_status=403) as fake:
+        code, _, err = run(capsys, "runs", "list", *kfp_args(fake))
+    assert code == 2 and "refused the request (403): forbidden by the auth proxy" in err
