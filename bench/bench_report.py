@@ -68,6 +68,10 @@ def write_markdown(results: dict, path: Path) -> None:
                          f"{_goal(b['compile']['size_independent'][target] and r['bytes'] < 250_000)} |")
     if b.get("compile", {}).get("skipped"):
         lines.append(f"| 6 | compile | | skipped: {b['compile']['skipped']} | | | | |")
+    if "distributed" in b:
+        from bench_distributed import markdown_rows
+
+        lines += markdown_rows(b["distributed"])
     lines += ["", f"Total benchmark time: {results.get('total_seconds', 0):.0f} s.", ""]
     for rows, r in b.get("orchestration", {}).items():
         lines.append(f"Per-step medians at {int(rows):,} rows (seconds): Portway "

@@ -282,11 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     (work / "data").mkdir(parents=True, exist_ok=True)
     if args.quick:
         plan = {"repeats": 1, "orchestration_sizes": [2_000], "process_sizes": [20_000], "train_rows": 5_000,
-                "rounds": 10, "serving_requests": 50, "fanouts": [2, 5]}
+                "rounds": 10, "serving_requests": 50, "fanouts": [2, 5], "distributed_rows": 5_000}
     else:
         plan = {"repeats": 5, "orchestration_sizes": [100_000, 1_000_000], "process_sizes": [1_000_000, 10_000_000],
-                "train_rows": 1_000_000, "rounds": 50, "serving_requests": 1_000, "fanouts": [10, 100, 1000]}
-    selected = set(args.only) or {"orchestration", "process", "training", "serving", "compile"}
+                "train_rows": 1_000_000, "rounds": 50, "serving_requests": 1_000, "fanouts": [10, 100, 1000],
+                "distributed_rows": 1_000_000}
+    selected = set(args.only) or {"orchestration", "process", "training", "serving", "compile", "distributed"}
     results = {"machine": machine(), "quick": args.quick, "plan": plan, "benchmarks": {}}
     started = time.perf_counter()
     if "orchestration" in selected:
@@ -302,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         results["benchmarks"]["serving"] = bench_serving(work, plan["serving_requests"], plan["repeats"])
     if "compile" in selected:
         results["benchmarks"]["compile"] = bench_compile(plan["fanouts"], plan["repeats"])
+    if "distributed" in selected:
+        from bench_distributed import bench_distributed  # noqa: E402 (--workers N: RSS per worker, time, AUC)
+
+        results["benchmarks"]["distributed"] = bench_distributed(
+            work, plan["distributed_rows"], min(plan["repeats"], 3), plan["rounds"])
     results["total_seconds"] = time.perf_counter() - started
 
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

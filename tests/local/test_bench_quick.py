@@ -28,5 +28,8 @@ def test_quick_benchmark_writes_results_and_table(tmp_path):
     for figures in benchmarks["process"].values():
         assert figures["process_peak_rss_bytes"] > 0 and figures["arrow_in_memory_bytes"] > 0
     assert benchmarks["training"]["device"] == "cpu"
+    distributed = benchmarks["distributed"]
+    assert 0 < distributed["overhead_rss_bytes"] and 0 < distributed["worker_peak_rss_bytes"]
+    assert 0 < distributed["auc"]["distributed"] <= 1
     table = markdown_path.read_text()
     assert "| # | measure |" in table and "quick smoke run" in table
