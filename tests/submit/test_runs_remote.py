@@ -209,3 +209,13 @@ def test_kfp_forbidden_by_the_auth_proxy(capsys):
     with KfpFake(healthz_status=403) as fake:
         code, _, err = run(capsys, "runs", "list", *kfp_args(fake))
     assert code == 2 and "refused the request (403): forbidden by the auth proxy" in err
+
+
+def test_ctrl_c_while_watching_leaves_the_run_alone(argo, capsys, monkeypatch):
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("portway.runs.argo.watch_workflow", interrupted)
+    code, _, err = run(capsys, "runs", "watch", "ct-bbbb2", *argo_args(argo))
+    assert code == exitcodes.INTERRUPTED and "stopped watching; run ct-bbbb2 keeps going" in err
+    assert not [r for r in argo.requests if r.method == "PUT"]

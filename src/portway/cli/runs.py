@@ -150,7 +150,12 @@ def _logs(args) -> int:
 def _watch(args) -> int:
     from portway.cli.models import print_json
 
-    run = backend(args).watch(args.run, args.poll_seconds, args.timeout, _echo(args))
+    try:
+        run = backend(args).watch(args.run, args.poll_seconds, args.timeout, _echo(args))
+    except KeyboardInterrupt:
+        print(f"\nstopped watching; run {args.run} keeps going (`portway runs stop {args.run}` stops it).",
+              file=sys.stderr)
+        return exitcodes.INTERRUPTED
     if args.json:
         print_json(run.to_json())
     return exitcodes.OK
