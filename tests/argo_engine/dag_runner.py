@@ -164,11 +164,15 @@ def _prepare_child(run, name: str, holder: dict, dropped: set[str], boundary_id:
                             f"when '{when}' evaluated false")
     args = dict(holder.get("arguments") or {})
     try:
-        args["artifacts"] = run.resolve_artifact_arguments(args.get("artifacts") or [], scope)
+        tmpl = run.resolve_template(holder)
+    except Exception:  # noqa: BLE001 - reported when the template runs
+        tmpl = {}
+    optional = {a["name"] for a in (tmpl.get("inputs") or {}).get("artifacts") or [] if a.get("optional")}
+    try:
+        args["artifacts"] = run.resolve_artifact_arguments(args.get("artifacts") or [], scope, optional)
     except UnresolvedError as exc:
         return run.new_node(name, "Skipped", holder.get("template"), boundary_id, ERROR, str(exc))
     if dropped:
-        tmpl = run.templates.get(holder.get("template"), holder.get("inline") or {})
         for param in (tmpl.get("inputs") or {}).get("parameters") or []:
             if param["name"] in dropped and "default" not in param and "value" not in param:
                 return run.new_node(name, "Skipped", holder.get("template"), boundary_id, ERROR,
@@ -257,8 +261,8 @@ def run_dag(run, node_name, tmpl, tmpl_name, boundary, display):
         params = scope_outputs(tmpl, run.globals.merged(scope))
         arts = []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            found = run.resolve_artifact_arguments([art], scope)[0]
-            arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
+            for found in run.resolve_artifact_arguments([art], scope):  # none for a missing optional one
+                arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
     except Exception as exc:  # noqa: BLE001
         return run.finish(node, ERROR, str(exc))
     node.outputs = {k: v for k, v in (("parameters", params), ("artifacts", arts)) if v}
@@ -276,9 +280,17 @@ def task_scope(run, node, name, tasks, deps, state) -> Scope:
             run.aggregate_scope(scope, f"tasks.{anc}", [run.nodes.by_id(c) for c in anc_node.children])
         run.node_scope(scope, f"tasks.{anc}", anc_node, tasks[anc])
     scope.artifacts.update(run.global_artifacts())
-    for param in (node.inputs.get("parameters") or []):
-        scope.set(f"inputs.parameters.{param['name']}", param.get("value", ""))
+    add_inputs_to_scope(scope, node.inputs)
     return scope
+
+
+def add_inputs_to_scope(scope: Scope, inputs: dict) -> None:
+    """A DAG's or steps template's own inputs, as its tasks/steps see them."""
+    for param in inputs.get("parameters") or []:
+        scope.set(f"inputs.parameters.{param['name']}", param.get("value", ""))
+    for art in inputs.get("artifacts") or []:
+        if any(k in art for k in ("s3", "raw")):
+            scope.artifacts[f"inputs.artifacts.{art['name']}"] = art
 
 
 def run_task(run, dag_node, name, tasks, deps, logic, state, slots):

@@ -82,7 +82,7 @@ class ArgoEngine:
                  artifact_repository: dict | None = None, secrets: dict[str, dict[str, str]] | None = None,
                  configmaps: dict[str, dict[str, str]] | None = None,
                  resource_controllers: dict[str, Callable] | None = None, parallelism: int = 2,
-                 namespace: str = "argo"):
+                 namespace: str = "argo", workflow_templates: list[dict] | None = None):
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.images = images
@@ -92,6 +92,8 @@ class ArgoEngine:
         self.resource_controllers = dict(resource_controllers or {})
         self.parallelism = parallelism
         self.namespace = namespace
+        # WorkflowTemplate / ClusterWorkflowTemplate objects, as if created in the cluster beforehand
+        self.workflow_templates = {(t.get("kind"), t["metadata"]["name"]): t for t in workflow_templates or []}
         self.memo = MemoCache()
         self.locks = Locks(self.configmaps)
         self.pod_slots = threading.BoundedSemaphore(parallelism)
@@ -105,8 +107,49 @@ class ArgoEngine:
             raise PodError(f"no ImageEnvironment for image {ref!r}")
         return env
 
+    def with_workflow_template(self, workflow: dict) -> dict:
+        """spec.workflowTemplateRef (docs/workflow-templates.md): the WorkflowTemplate's spec, the
+        workflow's own fields over it, its arguments merged by name."""
+        spec = workflow.get("spec") or {}
+        ref = spec.get("workflowTemplateRef")
+        if not ref:
+            return workflow
+        kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+        owner = self.workflow_templates.get((kind, ref.get("name")))
+        if owner is None:
+            raise ValidationError(f"{kind}.argoproj.io \"{ref.get('name')}\" not found")
+        merged = copy.deepcopy(owner.get("spec") or {})
+        own = {k: v for k, v in spec.items() if k != "workflowTemplateRef"}
+        params = {p["name"]: p for p in (merged.get("arguments") or {}).get("parameters") or []}
+        for param in (own.get("arguments") or {}).get("parameters") or []:
+            params[param["name"]] = {**params.get(param["name"], {}), **param}
+        merged.update({k: v for k, v in own.items() if k != "arguments"})
+        merged["arguments"] = {**(merged.get("arguments") or {}), **(own.get("arguments") or {}),
+                               "parameters": list(params.values())}
+        workflow["spec"] = merged
+        return workflow
+
+    def referenced_template(self, ref: dict) -> dict:
+        """templateRef (docs/workflow-templates.md): a template of a (Cluster)WorkflowTemplate; the names it
+        refers to are resolved in that WorkflowTemplate, as the controller's template scope does."""
+        kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+        owner = self.workflow_templates.get((kind, ref.get("name")))
+        if owner is None:
+            raise ValidationError(f"{kind}.argoproj.io \"{ref.get('name')}\" not found")
+        found = [t for t in (owner.get("spec") or {}).get("templates") or [] if t.get("name") == ref.get("template")]
+        if not found:
+            raise ValidationError(f"template {ref.get('template')!r} not found in {kind} {ref.get('name')!r}")
+        return _scoped(copy.deepcopy(found[0]), {"name": ref["name"], **({"clusterScope": True}
+                                                                          if ref.get("clusterScope") else {})})
+
     def run(self, workflow: dict, parameters: dict[str, str] | None = None, timeout: float = 600) -> WorkflowResult:
-        run = Run(self, copy.deepcopy(workflow), dict(parameters or {}), timeout)
+        workflow = copy.deepcopy(workflow)
+        try:
+            workflow = self.with_workflow_template(workflow)
+        except ValidationError as exc:
+            name = (workflow.get("metadata") or {}).get("name") or "workflow"
+            return WorkflowResult(name, FAILED, f"invalid spec: {exc}", [], {})
+        run = Run(self, workflow, dict(parameters or {}), timeout)
         try:
             with self.locks.held((workflow.get("spec") or {}).get("synchronization"), self.namespace):
                 return run.execute()
@@ -265,7 +308,7 @@ class Run:
             tmpl = copy.deepcopy(holder["inline"])
             tmpl.setdefault("name", "")
         elif holder.get("templateRef"):
-            raise ValidationError(f"templateRef {holder['templateRef']} needs a WorkflowTemplate (not supported)")
+            tmpl = self.engine.referenced_template(holder["templateRef"])
         else:
             name = holder.get("template")
             if name not in self.templates:
@@ -657,8 +700,9 @@ class Run:
             raise ArtifactError("; ".join(errors))
         return records
 
-    def resolve_artifact_arguments(self, arts: list[dict], scope: Scope) -> list[dict]:
-        """`from` / `fromExpression`: the referenced artifact's location (dag.go resolveDependencyReferences)."""
+    def resolve_artifact_arguments(self, arts: list[dict], scope: Scope, optional: set[str] = frozenset()) -> list[dict]:
+        """`from`: the referenced artifact's location (dag.go resolveDependencyReferences); an optional
+        artifact (the argument's or the consuming input's `optional`) that cannot be resolved is dropped."""
         out = []
         for art in arts:
             if art.get("from"):
@@ -666,11 +710,13 @@ class Run:
                 if not (ref.startswith("{{") and ref.endswith("}}")):
                     raise UnresolvedError(f"artifact {art['name']!r}: from must be a single {{{{...}}}} reference")
                 key = ref[2:-2].strip()
-                if key in scope.absent:
+                if key in scope.absent and not (art.get("optional") or art["name"] in optional):
                     raise UnresolvedError(f"artifact {art['name']!r}: {ref} is an absent optional output "
                                           "of a skipped or omitted node")
                 found = scope.artifacts.get(key) or self.global_artifacts().get(key)
                 if found is None:
+                    if art.get("optional") or art["name"] in optional:
+                        continue
                     raise UnresolvedError(f"Unable to resolve: {ref}")
                 resolved = {k: v for k, v in found.items() if k not in ("path", "name", "globalName", "mode")}
                 art = {**{k: v for k, v in art.items() if k != "from"}, **resolved}
@@ -785,6 +831,24 @@ class Run:
             args = substitute(hook.get("arguments") or {}, self.globals.merged(local), allow_unresolved=True)
             hook_name = f"{node.name}.onExit" if name == "exit" else f"{node.name}.hooks.{name}"
             self.execute_template(hook_name, hook, args, boundary, on_exit=True, hooked=True)
+
+
+def _scoped(tmpl: dict, ref: dict) -> dict:
+    """Turn `template: X` references inside a referenced template into templateRefs to its owner."""
+    def fix(holder: dict) -> None:
+        if holder.get("template") and not holder.get("templateRef"):
+            holder["templateRef"] = {**ref, "template": holder.pop("template")}
+        for hook in (holder.get("hooks") or {}).values():
+            fix(hook)
+        if isinstance(holder.get("onExit"), str):
+            holder.setdefault("hooks", {})["exit"] = {"templateRef": {**ref, "template": holder.pop("onExit")}}
+
+    for task in (tmpl.get("dag") or {}).get("tasks") or []:
+        fix(task)
+    for group in tmpl.get("steps") or []:
+        for step in group if isinstance(group, list) else [group]:
+            fix(step)
+    return tmpl
 
 
 def _merge(base: dict, override: dict) -> dict:

@@ -5,7 +5,9 @@
   command); here standins/argosay, a re-implementation of its Go source.
 - argoproj/argosay:v1, docker/whalesay: Ubuntu with cowsay (argosay/v1/Dockerfile): the host's
   /bin tools plus standins/cowsay.
-- busybox, alpine, debian, ubuntu: the host's /bin tools (sh, echo, cat, sleep, ...).
+- busybox, alpine: the host's /bin tools, with `sh` being bash in POSIX mode (standins/ash/sh): BusyBox
+  ash, their shell, has $RANDOM and other bash features that the host's dash lacks.
+- debian, ubuntu: the host's /bin tools (sh is dash, as on Debian).
 - python:*: the host's python3 as `python` and `python3` (no site-packages of the tests' venv).
 - node:*: the host's node (/usr/bin/node).
 """
@@ -28,7 +30,10 @@ def standard_image(ref: str) -> ImageEnvironment | None:
         return ImageEnvironment([str(STANDINS / "argosay")], entrypoint=["argosay"])
     if repo in ("docker/whalesay",):
         return ImageEnvironment([str(STANDINS / "cowsay")], entrypoint=["/bin/bash"])
-    if repo in ("busybox", "alpine", "debian", "ubuntu", "bash"):
+    if repo in ("busybox", "alpine"):
+        # their `sh` is BusyBox ash, which has bash's $RANDOM and $((...)); bash invoked as sh stands in
+        return ImageEnvironment([str(STANDINS / "ash")], entrypoint=["sh"])
+    if repo in ("debian", "ubuntu", "bash"):
         return ImageEnvironment([], entrypoint=["/bin/sh"])
     if repo == "node":
         return ImageEnvironment([], entrypoint=["node"])

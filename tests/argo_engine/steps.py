@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 
-from .dag_runner import FAIL_FAST_MESSAGE, ChildSlots, expand, prepare_holder, run_child
+from .dag_runner import FAIL_FAST_MESSAGE, ChildSlots, add_inputs_to_scope, expand, prepare_holder, run_child
 from .expressions import ExpressionError
 from .govaluate_when import WhenError
 from .loops import LoopError
@@ -29,8 +29,7 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
     node = run.new_node(node_name, "Steps", tmpl_name, boundary, display=display)
     node.inputs = tmpl.get("inputs") or {}
     scope = Scope()
-    for param in node.inputs.get("parameters") or []:
-        scope.set(f"inputs.parameters.{param['name']}", param.get("value", ""))
+    add_inputs_to_scope(scope, node.inputs)
     scope.artifacts.update(run.global_artifacts())
     slots = ChildSlots(tmpl.get("parallelism"), tmpl.get("failFast", True) is not False)
     previous: list = [node]
@@ -71,8 +70,8 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
         params = scope_outputs(tmpl, run.globals.merged(scope))
         arts = []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            found = run.resolve_artifact_arguments([art], scope)[0]
-            arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
+            for found in run.resolve_artifact_arguments([art], scope):  # none for a missing optional one
+                arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
     except Exception as exc:  # noqa: BLE001 - the node errors, as operator.go does
         return run.finish(node, ERROR, str(exc))
     node.outputs = {k: v for k, v in (("parameters", params), ("artifacts", arts)) if v}

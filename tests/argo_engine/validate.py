@@ -23,8 +23,6 @@ class ValidationError(Exception):
 def validate_workflow(wf: dict, submitted: dict[str, str], configmaps: dict) -> dict:
     spec = wf.get("spec") or {}
     templates = {t.get("name"): t for t in spec.get("templates") or []}
-    if spec.get("workflowTemplateRef"):
-        raise ValidationError("workflowTemplateRef needs a WorkflowTemplate (not supported)")
     entry = spec.get("entrypoint")
     if not entry:
         raise ValidationError("spec.entrypoint is required")
