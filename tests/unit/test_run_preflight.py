@@ -2,6 +2,7 @@
 the checks its components declare (never a list of the bundled pipeline's names)."""
 
 # No `from __future__ import annotations`: KFP reads the components' annotations as types.
+import portway.components.process as process_module
 import pytest
 from kfp import dsl
 from portway.components.process import process
@@ -65,3 +66,14 @@ def test_a_component_named_like_a_bundled_one_is_not_checked_as_it():
 ])
 def test_the_default_model_group_is_the_data_file_name(uri, group):
     assert group_from_data(uri) == group
+
+
+@dsl.pipeline(name="via-module")
+def via_module(data_uri: str):
+    process_module.process(data_uri=data_uri, data_fingerprint="", target="churned", feature_types="{}",
+                           validation_fraction=0.15, test_fraction=0.15, seed=1)
+
+
+def test_a_component_reached_through_its_module_is_checked_too():
+    with pytest.raises(InputDataError, match="does not exist"):
+        run_component_checks(via_module, pipeline_spec(via_module), {"data_uri": "/nonexistent/x.csv"})

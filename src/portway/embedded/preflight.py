@@ -97,17 +97,34 @@ def _executor_command(spec: dict, component: dict) -> list[str] | None:
 
 
 def declared_checks(pipeline) -> dict[tuple, str]:
-    """{command+args of a component: its check} for the components the pipeline's module can see.
+    """{command+args of a component: its check} for the components the pipeline's code can see:
+    its module's globals, the attributes of modules imported there (`components.process`), and
+    the same for a nested pipeline's module.
 
     A component is recognised by its exact command (its code is in it), so a user's own
     component that happens to share a bundled one's name is never checked as that one."""
-    checks = {}
-    for value in list(getattr(pipeline, "pipeline_func", None).__globals__.values()):
-        check = getattr(value, "portway_check", None)
-        container = getattr(getattr(getattr(value, "component_spec", None), "implementation", None), "container",
-                            None)
-        if isinstance(check, str) and container is not None:
-            checks[tuple([*container.command, *(str(a) for a in container.args or [])])] = check
+    import types
+
+    from kfp.dsl.base_component import BaseComponent
+    from kfp.dsl.graph_component import GraphComponent
+
+    checks, seen_modules, pending = {}, set(), [pipeline]
+    while pending:
+        func = getattr(pending.pop(), "pipeline_func", None)
+        if func is None or id(func.__globals__) in seen_modules:
+            continue
+        seen_modules.add(id(func.__globals__))
+        values = list(func.__globals__.values())
+        values += [v for m in values if isinstance(m, types.ModuleType) for v in list(vars(m).values())]
+        for value in values:
+            if not isinstance(value, BaseComponent):  # never getattr on anything else: it may have side effects
+                continue
+            if isinstance(value, GraphComponent):
+                pending.append(value)  # a nested pipeline: its components live in its own module
+            check = getattr(value, "portway_check", None)
+            container = value.component_spec.implementation.container
+            if isinstance(check, str) and container is not None:
+                checks[tuple([*container.command, *(str(a) for a in container.args or [])])] = check
     return checks
 
 
