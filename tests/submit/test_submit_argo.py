@@ -42,6 +42,13 @@ def test_a_failed_run_exits_non_zero_naming_the_failed_step(capsys):
     assert "failed step(s): train" in err and "portway runs logs continuous-training-" in err
 
 
+def test_without_watch_it_says_how_to_follow_the_run(capsys):
+    with ArgoFake() as argo:
+        assert submit(argo.url) == 0
+    name = next(iter(argo.objects))[2]
+    assert f"follow it: portway runs watch {name} --target argo -n ml" in capsys.readouterr().out
+
+
 def test_a_cron_workflow_for_scheduled_retraining(capsys):
     with ArgoFake() as argo:
         cron = ["--kind", "CronWorkflow", "--schedule", "0 3 * * *", "--param", "data_uri=s3://d/churn.csv"]

@@ -152,4 +152,9 @@ def _result(args, document: dict) -> int:
         from portway.cli.models import print_json
 
         print_json(document)
+    elif not args.watch and document.get("kind", "Workflow") == "Workflow" and (
+            document.get("name") or document.get("run_id")):
+        where = (f"{document['name']} --target argo -n {document['namespace']}" if document["target"] == "argo"
+                 else f"{document['run_id']} --target kfp")
+        print(f"follow it: portway runs watch {where}")
     return 0
