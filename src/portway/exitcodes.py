@@ -27,3 +27,11 @@ TABLE = {
     INTERRUPTED: "interrupted (Ctrl-C)",
     CLOSED_PIPE: "the reader of the output closed the pipe (e.g. piped into `head`); ends quietly",
 }
+
+
+def for_os_error(exc: OSError) -> int:
+    """An OSError no layer turned into a PortwayError: a path the user named that is missing, not
+    permitted or of the wrong kind is bad input; anything else (a full disk, I/O, a dropped
+    connection) is a failure that may pass."""
+    user_fixable = (FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError)
+    return BAD_INPUT if isinstance(exc, user_fixable) else FAILED

@@ -48,6 +48,22 @@ def test_each_error_exits_with_its_code_from_the_table(error, code, monkeypatch,
     assert capsys.readouterr().err == "error: the message\n"
 
 
+@pytest.mark.parametrize("error, code, message", [
+    (PermissionError(13, "Permission denied", "/registry/groups"), exitcodes.BAD_INPUT,
+     "error: Permission denied: /registry/groups\n"),
+    (IsADirectoryError(21, "Is a directory", "runs/x/pipeline.log"), exitcodes.BAD_INPUT,
+     "error: Is a directory: runs/x/pipeline.log\n"),
+    (OSError(28, "No space left on device"), exitcodes.FAILED, "error: No space left on device\n"),
+])
+def test_an_os_error_is_one_line_with_its_code(error, code, message, monkeypatch, capsys):
+    def fail(_args):
+        raise error
+
+    monkeypatch.setattr("portway.cli.completion._completion", fail)
+    assert main(["completion", "bash"]) == code
+    assert capsys.readouterr().err == message
+
+
 def test_interrupt_exits_130(monkeypatch, capsys):
     def interrupted(_args):
         raise KeyboardInterrupt

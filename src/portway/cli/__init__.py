@@ -64,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted: stopped before completion; rerun the same command to resume from cache.",
               file=sys.stderr)
         return exitcodes.INTERRUPTED
+    except OSError as exc:  # one line naming the path, not a traceback
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return exitcodes.for_os_error(exc)
 
 
 if __name__ == "__main__":
