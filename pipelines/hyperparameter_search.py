@@ -1,11 +1,17 @@
-"""Hyperparameter search: one split, then train + evaluate per candidate, in parallel.
+"""Hyperparameter search: one split, one model per candidate, the best one through the gate.
 
-    process ──► ParallelFor(candidates) { train ──► evaluate }
+    process ──► ParallelFor(candidates) { train } ──► select ──► evaluate ──► [gate] ──► register
+                                                  (validation split)   (test split)   └─► gate_failed
+
+(`register_best=True`, how `portway run` builds it; the compiled default is still
+`process ──► ParallelFor(candidates) { train ──► evaluate }`, see build_search_pipeline.)
 
 `candidates` is a pipeline parameter (a JSON list of hyperparameter dicts), so the compiled
 loop stays one loop whatever the fan-out: KFP's iterator over an input parameter, Argo's
-`withParam`. `build_search_pipeline(n)` makes the default a grid of n candidates, for
-benchmarks and for the 200-way fan-out test.
+`withParam`. The best candidate is chosen on the validation split (dsl.Collected over the
+loop's models), then scored on the test split, compared with the champion and gated exactly
+as in continuous-training. `build_search_pipeline(n)` makes the default a grid of n
+candidates, for benchmarks and for the 200-way fan-out test.
 """
 
 # No `from __future__ import annotations`: KFP reads the pipeline's annotations as types.
@@ -14,10 +20,14 @@ import itertools
 from kfp import dsl
 from portway.components.evaluate import evaluate
 from portway.components.process import process
+from portway.components.register import gate_failed, register
+from portway.components.select import select_best
 from portway.components.train import train
-from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, step_configurer
+from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, PipelineOutputs, step_configurer
 
+from portway import __version__
 from portway.config import DEFAULT_RESOURCES, RETRIES, RETRY_BACKOFF_SECONDS, ResourceSpec
+from portway.registry import PENDING
 
 PIPELINE_NAME = "hyperparameter-search"
 DEFAULT_CANDIDATE_COUNT = 8
@@ -40,10 +50,113 @@ def build_search_pipeline(
     parallelism: int = DEFAULT_PARALLELISM,
     resources: "dict[str, ResourceSpec] | None" = None,
     backoff_seconds: int = RETRY_BACKOFF_SECONDS,
+    register_best: bool = False,
 ):
-    resources = {**DEFAULT_RESOURCES, **(resources or {})}
+    """The search pipeline. With `register_best`, the loop's models are collected (dsl.Collected),
+    the best goes through evaluate, the gate and register, as `portway run hyperparameter-search`
+    runs it. Without, each candidate is only trained and evaluated: the shape the Argo target
+    compiles today, which refuses a Collected fan-in out of a loop (compile/argo/dag.py); make
+    `register_best` the default once it does."""
+    # `select` scores a few small models: it asks what `evaluate` asks.
+    resources = {**DEFAULT_RESOURCES, "select": DEFAULT_RESOURCES["evaluate"], **(resources or {})}
     default_candidates = candidate_grid(candidate_count)
     configured = step_configurer(resources, RETRIES, backoff_seconds)
+
+    if register_best:
+        @dsl.pipeline(
+            name=PIPELINE_NAME,
+            description="Split once, train one XGBoost model per hyperparameter candidate, gate and register the best.",
+        )
+        def hyperparameter_search(
+            data_uri: str,
+            data_fingerprint: str = "",
+            target: str = "churned",
+            seed: int = 42,
+            gpus: int = resources["train"].gpu,
+            candidates: list = default_candidates,
+            num_boost_round: int = 300,
+            early_stopping_rounds: int = 20,
+            gate_metric: str = "auc",
+            threshold: float = 0.8,
+            gate_rules: str = "",
+            registry_root: str = DEFAULT_REGISTRY_ROOT,
+            model_group: str = "churn",
+            approval_status: str = PENDING,
+            code_version: str = __version__,
+            champion: str = "auto",
+            new_schema: bool = False,
+            allow_duplicate: bool = False,
+        ) -> PipelineOutputs:
+            process_task = configured(
+                process(data_uri=data_uri, data_fingerprint=data_fingerprint, target=target, feature_types="{}",
+                        validation_fraction=0.15, test_fraction=0.15, seed=seed),
+                "process",
+            )
+            with dsl.ParallelFor(candidates, parallelism=parallelism, name="candidates") as candidate:
+                train_task = configured(
+                    train(
+                        train_data=process_task.outputs["train_data"],
+                        validation_data=process_task.outputs["validation_data"],
+                        profile=process_task.outputs["profile"],
+                        gpus=gpus,
+                        max_depth=candidate.max_depth,
+                        eta=candidate.eta,
+                        subsample=candidate.subsample,
+                        colsample_bytree=0.9,
+                        min_child_weight=1.0,
+                        num_boost_round=num_boost_round,
+                        early_stopping_rounds=early_stopping_rounds,
+                        seed=seed,
+                    ),
+                    "train",
+                )
+            select_task = configured(
+                select_best(models=dsl.Collected(train_task.outputs["model"]),
+                            validation_data=process_task.outputs["validation_data"], metric=gate_metric),
+                "select",
+            ).set_display_name("select")
+            evaluate_task = configured(
+                evaluate(
+                    model=select_task.outputs["best_model"],
+                    test_data=process_task.outputs["test_data"],
+                    profile=process_task.outputs["profile"],
+                    gate_metric=gate_metric,
+                    threshold=threshold,
+                    gate_rules=gate_rules,
+                    registry_root=registry_root,
+                    model_group=model_group,
+                    champion=champion,
+                ),
+                "evaluate",
+            ).set_display_name("evaluate")
+            with dsl.If(evaluate_task.outputs["passed"] == True, name="metric-gate"):  # noqa: E712 (KFP condition)
+                register_task = configured(
+                    register(
+                        model=select_task.outputs["best_model"],
+                        evaluation=evaluate_task.outputs["evaluation"],
+                        report=evaluate_task.outputs["report"],
+                        data_uri=data_uri,
+                        data_fingerprint=data_fingerprint,
+                        model_group=model_group,
+                        approval_status=approval_status,
+                        registry_root=registry_root,
+                        code_version=code_version,
+                        pipeline_name=PIPELINE_NAME,
+                        run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                        new_schema=new_schema,
+                        allow_duplicate=allow_duplicate,
+                    ),
+                    "register",
+                ).set_display_name("register")
+            with dsl.Else(name="metric-gate-failed"):
+                failed_task = configured(gate_failed(decision=evaluate_task.outputs["decision"]), "gate-failed")
+            return PipelineOutputs(
+                registration=dsl.OneOf(register_task.output, failed_task.output),
+                metrics=evaluate_task.outputs["metrics"],
+                evaluation=evaluate_task.outputs["evaluation"],
+                report=evaluate_task.outputs["report"],
+            )
+        return hyperparameter_search
 
     @dsl.pipeline(
         name=PIPELINE_NAME,
@@ -100,7 +213,6 @@ def build_search_pipeline(
                 ),
                 "evaluate",
             )
-
     return hyperparameter_search
 
 
