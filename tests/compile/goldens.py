@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 
 from portway import __version__
+from portway.compile.argo.caching import project_code_digest
 from portway.config import DEFAULT_IMAGE
 
 GOLDEN_DIR = Path(__file__).resolve().parents[1] / "golden"
@@ -20,7 +21,8 @@ def normalise(value, image: str = DEFAULT_IMAGE):
     if isinstance(value, list):
         return [normalise(v, image) for v in value]
     if isinstance(value, str):
-        value = value.replace(image, "<IMAGE>")
+        # The Argo target's memoize keys carry a digest of the project's sources, which any edit changes.
+        value = value.replace(image, "<IMAGE>").replace(f"'{project_code_digest()[:16]}'", "'<SOURCES>'")
         return "<VERSION>" if value == __version__ else value
     return value
 

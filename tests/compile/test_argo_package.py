@@ -2,6 +2,7 @@
 
 # No `from __future__ import annotations`: KFP reads the components' annotations as types.
 import json
+import re
 
 import pytest
 import yaml
@@ -269,3 +270,18 @@ def test_the_artifact_repository_manifest_uses_the_default_artifact_root_bucket(
     default = manifest["metadata"]["annotations"]["workflows.argoproj.io/default-artifact-repository"]
     repository = yaml.safe_load(manifest["data"][default])
     assert DEFAULT_ARTIFACT_ROOT.startswith(f"s3://{repository['s3']['bucket']}/")
+
+
+def test_memoize_keys_cover_every_input_but_the_runs_identity():
+    from portway.compile.pipelines import load_ir
+
+    document, _ = convert_ir(load_ir("continuous-training"), ArgoOptions())
+    for name, template in templates(document).items():
+        if "memoize" not in template:
+            continue
+        declared = {p["name"] for p in template["inputs"]["parameters"]}
+        keyed = set(re.findall(r'inputs\.parameters\["([^"]+)"\]', template["memoize"]["key"]))
+        passed = {a["name"]: a["value"] for a in tasks(document)[name]["arguments"]["parameters"]}
+        per_run = {n for n, v in passed.items() if "{{workflow.name}}" in v}
+        assert keyed == declared - per_run, name
+    assert "run_id" not in templates(document)["register"]["memoize"]["key"]

@@ -73,7 +73,7 @@ def _call(host: str, namespace: str | None, action: Callable):
 
 def typed_arguments(pipeline_spec: dict, params: dict[str, str]) -> dict:
     """`--param NAME=VALUE` strings as the pipeline's declared types (the API checks types)."""
-    from portway.launcher import parse_parameter
+    from portway.compile.argo.values import parse_parameter
 
     declared = pipeline_spec["root"].get("inputDefinitions", {}).get("parameters", {})
     arguments = {}

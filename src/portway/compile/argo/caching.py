@@ -7,19 +7,23 @@
   so Argo computes it per run. The run's own identity (dsl.PIPELINE_JOB_NAME_PLACEHOLDER and friends) is
   left out, as in kfp.local, so a rerun on the same inputs reuses register's result.
 - Step logic baked into an image: the key holds the image reference. A digest (image@sha256:...) pins
-  the logic; a tag can be rebuilt under the same name, so the compiler warns that such a step may be
-  served a stale result for up to maxAge.
+  the logic. The project's own image is built from this source tree, so its steps' keys also hold a
+  digest of the tree's Python sources (portway, its components and pipelines): rebuilding the same tag
+  from changed code changes the key. Any other image by tag can be rebuilt under the same name, so the
+  compiler warns that its steps may be served a stale result for up to maxAge.
 - Where: one ConfigMap per step (`<prefix>-<template>`), because Argo keeps every entry of a cache in one
   ConfigMap, which shares etcd's 1 MiB object limit and is not garbage-collected by default.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from pathlib import Path
 
 from portway.compile.argo import limits
-from portway.compile.argo.refs import index, tag
+from portway.compile.argo.refs import index, string_literal, tag
 
 
 def configmap_name(prefix: str, template: str) -> str:
@@ -30,9 +34,12 @@ def configmap_name(prefix: str, template: str) -> str:
 
 
 def memoize(container: dict, cache_key: str | None, input_names: list[str], prefix: str, template: str,
-            max_age: str) -> dict:
-    spec = hashlib.sha256(json.dumps([container, cache_key or ""], sort_keys=True).encode()).hexdigest()[:16]
-    items = [f"'{spec}'"] + [f"inputs.parameters{index(n)}" for n in sorted(input_names)]
+            max_age: str, code: str = "") -> dict:
+    rest = {k: v for k, v in container.items() if k != "image"}
+    spec = hashlib.sha256(json.dumps([rest, cache_key or ""], sort_keys=True).encode()).hexdigest()[:16]
+    # The image and the project's source digest are items of their own (golden files normalise them).
+    items = [f"'{spec}'", string_literal(container["image"])] + ([f"'{code[:16]}'"] if code else [])
+    items += [f"inputs.parameters{index(n)}" for n in sorted(input_names)]
     # Argo's ConfigMap cache keys must be valid ConfigMap keys; the inputs (URIs, JSON) are hashed.
     key = "v1-" + tag(f"sprig.sha256sum(toJson([{', '.join(items)}]))")
     return {"key": key, "maxAge": max_age, "cache": {"configMap": {"name": configmap_name(prefix, template)}}}
@@ -40,3 +47,18 @@ def memoize(container: dict, cache_key: str | None, input_names: list[str], pref
 
 def is_pinned(image: str) -> bool:
     return "@sha256:" in image
+
+
+@functools.lru_cache(maxsize=1)
+def project_code_digest() -> str:
+    """sha256 over the Python sources the project image is built from (portway and its mapped packages)."""
+    import portway
+    import portway.components
+    import portway.pipelines
+
+    digest = hashlib.sha256()
+    roots = sorted({Path(p) for module in (portway, portway.components, portway.pipelines) for p in module.__path__})
+    for root in roots:
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

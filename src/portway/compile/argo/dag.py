@@ -221,7 +221,7 @@ class Compiler:
             raise UnsupportedFeature(f"task {name!r}: executor kind {kind!r} is not supported by the Argo target.")
         argo_name = self.unique(name)
         # The run's own identity stays out of the memoize key (caching.py).
-        per_run = {k for k, v in inputs.items() if v.text and re.search(r"\{\{(workflow|pod)\.", v.text)}
+        per_run = {k for k, v in inputs.items() if v.text and placeholders.RUN_VARIABLES.search(v.text)}
         built = container_executor.build(self, argo_name, name, task, component, label, executor["container"],
                                          inputs, per_run)
         self.templates.append(built.template)

@@ -34,6 +34,8 @@ JOB_PLACEHOLDERS = {
 }
 RUN_IDENTITY = re.compile(r"\{\{\$\.pipeline_(job_name|job_resource_name|job_uuid|job_create_time_utc|"
                           r"job_schedule_time_utc|task_uuid|task_name)\}\}")
+# The same identities once translated (Argo variables); kept out of memoize keys (caching.py).
+RUN_VARIABLES = re.compile(r"\{\{(workflow\.(name|uid|creationTimestamp|scheduledTime)|pod\.name)\}\}")
 _PLACEHOLDER = re.compile(r"\{\{\$(\.[^}]*)?\}\}")
 _INPUT_PARAMETER = re.compile(r"\$\.inputs\.parameters\['([^']+)'\]")
 _ARTIFACT = re.compile(r"\$\.(inputs|outputs)\.artifacts\['([^']+)'\]\.(path|uri|metadata)")

@@ -125,7 +125,8 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     if caching_options.get("enableCache"):
         key_inputs = [p["name"] for p in input_parameters if p["name"] not in per_run]
         template["memoize"] = caching.memoize(body, caching_options.get("cacheKey"), key_inputs,
-                                              options.cache_configmap, template_name, options.cache_max_age)
+                                              options.cache_configmap, template_name, options.cache_max_age,
+                                              caching.project_code_digest() if project else "")
 
     results = {}
     for name in output_parameters:
@@ -138,7 +139,7 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
             results[name] = refs.returned_parameter(template_name, name, kfp_type)
     for name in output_artifacts:
         results[name] = refs.output_artifact(template_name, name)
-    return Built(template, results, {image} if caching_options.get("enableCache") else set(),
+    return Built(template, results, {image} if caching_options.get("enableCache") and not project else set(),
                  kubernetes.pull_secrets(platform))
 
 
