@@ -23,6 +23,7 @@ Routes and shapes follow the servers' published API descriptions:
 
 from __future__ import annotations
 
+import copy
 import json
 import threading
 import uuid
@@ -193,9 +194,19 @@ class ArgoFake(FakeServer):
         for (collection, ns, name), document in self.objects.items():
             labels = document["metadata"].get("labels", {})
             if collection == "workflows" and ns == namespace and all(labels.get(k) == v for k, v in wanted.items()):
-                items.append({**document, "status": self.statuses.get((ns, name), {})})
+                items.append(copy.deepcopy({**document, "status": self.statuses.get((ns, name), {})}))
         limit = int(query.get("listOptions.limit", ["0"])[0] or 0)
-        return {"metadata": {"resourceVersion": "1"}, "items": items[:limit] if limit else items}
+        items = items[:limit] if limit else items
+        # `fields`: "-a.b" leaves a.b out of every item (only the exclusion form, which portway uses)
+        for excluded in query.get("fields", [""])[0].split(","):
+            if excluded.startswith("-items."):
+                *parents, leaf = excluded.removeprefix("-items.").split(".")
+                for item in items:
+                    target = item
+                    for key in parents:
+                        target = target.get(key, {})
+                    target.pop(leaf, None)
+        return {"metadata": {"resourceVersion": "1"}, "items": items}
 
     def status(self, name: str, phase: str) -> dict:
         steps = {"process": "Succeeded", "train": {"Pending": "Pending", "Running": "Running"}.get(phase, "Succeeded")}

@@ -48,9 +48,12 @@ def test_argo_answers_have_the_swagger_shapes(swagger):
                              timeout=10).text.splitlines()
         stopped = requests.put(f"{argo.url}/api/v1/workflows/ml/w1/stop", json={"name": "w1"}, timeout=10).json()
         again = requests.put(f"{argo.url}/api/v1/workflows/ml/w1/stop", json={"name": "w1"}, timeout=10)
+        trimmed = requests.get(f"{argo.url}/api/v1/workflows/ml", params={"fields": "-items.status.nodes"},
+                               timeout=10).json()
     assert set(listing) <= workflow_list
     nodes = listing["items"][0]["status"]["nodes"].values()
     assert all(set(node) <= node_status for node in nodes)
+    assert "nodes" not in trimmed["items"][0]["status"] and trimmed["items"][0]["status"]["phase"] == "Failed"
     assert [set(json.loads(line)) for line in lines] == [{"result"}]
     assert set(json.loads(lines[0])["result"]) <= log_entry
     assert stopped["spec"]["shutdown"] == "Stop" and stopped["status"]["phase"] == "Failed"

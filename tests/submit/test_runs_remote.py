@@ -57,6 +57,7 @@ def test_argo_list_show_logs_with_the_same_table_and_json(argo, capsys):
     assert [r["id"] for r in document["runs"]] == ["ct-bbbb2", "ct-aaaa1"]
     listing = [r for r in argo.requests if r.path == "/api/v1/workflows/ml" and r.method == "GET"][-1]
     assert listing.query["listOptions.labelSelector"] == ["portway.dev/pipeline=continuous-training"]
+    assert listing.query["fields"] == ["-items.status.nodes,-items.status.storedTemplates"]
     assert listing.headers["authorization"] == f"Bearer {TOKEN}"
 
     code, out, _ = run(capsys, "runs", "show", "ct-aaaa1", *argo_args(argo, "--json"))

@@ -20,6 +20,7 @@ PHASES = {"Pending": PENDING, "Running": RUNNING, "Succeeded": SUCCEEDED, "Faile
 # A workflow stopped or terminated ends Failed with this message (workflow/controller/operator.go).
 STOPPED_MARKERS = ("Stopped with strategy", "Terminated")
 PIPELINE_LABEL = "portway.dev/pipeline"
+LIST_FIELDS = "-items.status.nodes,-items.status.storedTemplates"  # hera needs items.spec
 
 
 class Argo:
@@ -36,8 +37,10 @@ class Argo:
 
     def list_runs(self, limit: int | None = None, pipeline: str | None = None) -> list[Run]:
         selector = f"{PIPELINE_LABEL}={pipeline}" if pipeline else None
+        # The table needs no nodes: leave them out, as the swagger's `fields` parameter allows ("-items.status.nodes").
         listing = self._call(lambda: self.workflows.list_workflows(
-            namespace=self.namespace, label_selector=selector, limit=str(limit) if limit else None))
+            namespace=self.namespace, label_selector=selector, limit=str(limit) if limit else None,
+            fields=LIST_FIELDS))
         items = [to_run(w.model_dump(mode="json", by_alias=True, exclude_none=True), self.namespace)
                  for w in (listing.items or [])]
         return sorted(items, key=lambda r: r.started, reverse=True)
