@@ -240,7 +240,12 @@ def run_dag(run, node_name, tmpl, tmpl_name, boundary, display):
             run.nodes.add_child(node.name, task_node.id)
         for dep in deps[name]:
             if dep in state.nodes:
-                run.nodes.add_child(state.nodes[dep].name, task_node.id)
+                for out_id in run.outbound_of(state.nodes[dep]):
+                    out = run.nodes.by_id(out_id)
+                    if out is not None:
+                        run.nodes.add_child(out.name, task_node.id)
+    # dag.go updateOutboundNodesForTargetTasks
+    node.outbound = [o for t in targets if t in state.nodes for o in run.outbound_of(state.nodes[t])]
     if slots.blocked:
         return run.finish(node, FAILED, FAIL_FAST_MESSAGE)
     phase = daglib.dag_phase(targets, tasks, state.nodes, deps, fail_fast=dag.get("failFast", True) is not False)

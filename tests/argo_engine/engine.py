@@ -579,8 +579,11 @@ class Run:
         return self.finish(node, SUCCEEDED)
 
     def _finish_resource(self, node, tmpl, scope) -> NodeResult:
+        deadline = self.deadline
+        if tmpl.get("activeDeadlineSeconds") not in (None, ""):
+            deadline = min(deadline, time.time() + retrylib.parse_duration(tmpl["activeDeadlineSeconds"]))
         phase, message, outputs = run_resource(tmpl, scope, self.engine.resource_controllers, self.engine.namespace,
-                                               self.name)
+                                               self.name, deadline)
         node.outputs = outputs
         return self.finish(node, phase, message)
 
@@ -742,6 +745,18 @@ class Run:
         return self._global_artifacts
 
     # -- DAG and steps are in their modules' helpers; the orchestration lives here --------------------------------
+    def outbound_of(self, node: NodeResult) -> list[str]:
+        """operator.go getOutboundNodes: a pod is its own; a DAG/Steps node its OutboundNodes; a Retry its
+        last attempt's; a TaskGroup its children's."""
+        if node.type in ("DAG", "Steps") and node.outbound:
+            return list(node.outbound)
+        if node.type == "Retry" and node.children:
+            last = self.nodes.by_id(node.children[-1])
+            return self.outbound_of(last) if last else [node.id]
+        if node.type == "TaskGroup" and node.children:
+            return [o for c in node.children if (child := self.nodes.by_id(c)) for o in self.outbound_of(child)]
+        return [node.id]
+
     def node_scope(self, scope: Scope, prefix: str, node: NodeResult, tmpl_holder: dict | None) -> None:
         """buildLocalScope / processAggregateNodeOutputs for one task or step node."""
         if node.type == "Retry" and node.children:

@@ -40,6 +40,7 @@ class NodeResult:
     finished: float = 0.0
     hooked: bool = False
     log: str = ""
+    outbound: list[str] = field(default_factory=list)  # OutboundNodes of a DAG/Steps node
 
     @property
     def fulfilled(self) -> bool:

@@ -227,7 +227,7 @@ def pod_script(fs: PodFilesystem, argv: list[str], env: dict[str, str], working_
     lines.append(command)
     lines.append("code=$?")
     if pids:
-        lines.append(f"kill -9 -- {' '.join(pids)} 2>/dev/null; wait")
+        lines.append(f"kill -9 {' '.join(pids)} 2>/dev/null; wait")
     lines.extend(_collect_lines(fs))
     lines.append("exit $code")
     return "\n".join(lines) + "\n"

@@ -24,7 +24,6 @@ from .model import ERROR, FAILED, SUCCEEDED
 from .substitution import replace
 
 POLL_SECONDS = 0.05
-POLL_LIMIT = 2000
 
 
 class ResourceError(Exception):
@@ -103,7 +102,8 @@ def jq_value(obj: dict, jq_filter: str) -> str:
     return out[1:-1] if out.startswith('"') and out.endswith('"') else out
 
 
-def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow: str) -> tuple[str, str, dict]:
+def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow: str,
+                 deadline: float) -> tuple[str, str, dict]:
     res = tmpl["resource"]
     manifest = yaml.safe_load(replace(res.get("manifest") or "", scope, allow_unresolved=False))
     if not isinstance(manifest, dict) or "kind" not in manifest:
@@ -121,15 +121,15 @@ def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow:
     obj = controller(action, manifest)
     success, failure = res.get("successCondition"), res.get("failureCondition")
     if action != "delete" and (success or failure):
-        for _ in range(POLL_LIMIT):
+        while True:
             if failure and condition_met(failure, obj):
                 return FAILED, f"failed with condition {failure}", _outputs(tmpl, obj)
             if success and condition_met(success, obj):
                 break
+            if time.time() > deadline:
+                return FAILED, "Pod was active on the node longer than the specified deadline", {}
             time.sleep(POLL_SECONDS)
             obj = controller("get", manifest)
-        else:
-            return ERROR, "resource did not reach its success or failure condition", {}
     try:
         return SUCCEEDED, "", _outputs(tmpl, obj)
     except ResourceError as exc:

@@ -32,13 +32,15 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
     add_inputs_to_scope(scope, node.inputs)
     scope.artifacts.update(run.global_artifacts())
     slots = ChildSlots(tmpl.get("parallelism"), tmpl.get("failFast", True) is not False)
-    previous: list = [node]
+    previous: list[str] = [node.id]  # the nodes the next group hangs under (outbound nodes)
     for index, group in enumerate(tmpl.get("steps") or []):
         if isinstance(group, dict):  # a single step written without the inner list
             group = group.get("steps") or [group]
         group_node = run.new_node(f"{node_name}[{index}]", "StepGroup", tmpl_name, node.id)
-        for prev in previous:
-            run.nodes.add_child(prev.name, group_node.id)
+        for prev_id in previous:
+            prev = run.nodes.by_id(prev_id)
+            if prev is not None:
+                run.nodes.add_child(prev.name, group_node.id)
         children = run_group(run, group_node, group, node.id, scope, slots)
         if isinstance(children, str):
             run.finish(group_node, ERROR, children)
@@ -57,6 +59,8 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
                     run.node_scope(scope, f"steps.{name}", child_list[0], None)
             else:
                 run.node_scope(scope, f"steps.{name}", child_list[0], step)
+        previous = [o for _, cl in children for c in cl for o in run.outbound_of(c)] or [group_node.id]
+        node.outbound = previous  # steps.go updateOutboundNodes: the last group's children's outbound nodes
         if slots.blocked:
             run.finish(group_node, FAILED, FAIL_FAST_MESSAGE)
             return run.finish(node, FAILED, FAIL_FAST_MESSAGE)
@@ -65,7 +69,6 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
             run.finish(group_node, FAILED, message)
             return run.finish(node, FAILED, message)
         run.finish(group_node, SUCCEEDED)
-        previous = [c for _, cl in children for c in cl] or [group_node]
     try:
         params = scope_outputs(tmpl, run.globals.merged(scope))
         arts = []
