@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,45 @@ def test_deploy_dry_run_json_from_portway_registry(tmp_path, trained, monkeypatc
     assert code == 0 and document["model"] == "churn:1" and document["ready"] is False
     assert [m["kind"] for m in document["manifests"]] == ["ServiceAccount", "InferenceService"]
     assert "PendingManualApproval" in err  # warnings stay on stderr
+
+
+@pytest.mark.skipif(not shutil.which("zsh"), reason="zsh is not installed (apt-get install zsh)")
+def test_zsh_completes_through_its_own_completion_system(tmp_path, capsys):
+    """A real interactive zsh (compinit + bashcompinit) on a pseudo-terminal, Tab pressed after `portway mo`."""
+    import pty
+    import select
+
+    assert main(["completion", "zsh"]) == 0
+    script = tmp_path / "portway.zsh"
+    script.write_text(capsys.readouterr().out)
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: an interactive zsh without the user's rc files
+        os.execvpe("zsh", ["zsh", "-f", "-i"], {"TERM": "dumb", "PATH": os.environ["PATH"], "HOME": str(tmp_path)})
+    seen = b""
+
+    def read_until(marker: bytes, seconds: float = 30.0) -> bool:
+        nonlocal seen
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([fd], [], [], 0.5)
+            if ready:
+                try:
+                    seen += os.read(fd, 4096)
+                except OSError:
+                    return False
+                if marker in seen:
+                    return True
+        return False
+
+    try:
+        os.write(fd, f"PS1='READY> '; autoload -U compinit && compinit -u; source {script}\n".encode())
+        assert read_until(b"READY> ")
+        seen = b""
+        os.write(fd, b"portway runs list --target a\t")
+        assert read_until(b"--target argo"), seen
+        os.write(fd, b"\x15portway mo\t")  # Ctrl-U clears the line
+        assert read_until(b"portway models"), seen
+    finally:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        os.close(fd)
