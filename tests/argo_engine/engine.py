@@ -184,9 +184,25 @@ class Run:
             "parallelism") else None
         self.rundir = engine.workdir / self.name
         self.rundir.mkdir(parents=True, exist_ok=True)
-        self.repo = S3Repository(engine.artifact_repository["s3"], engine.secrets) if (
-            engine.artifact_repository and "s3" in engine.artifact_repository) else None
+        self.repo_config = self.artifact_repository_config()
+        self.repo = S3Repository(self.repo_config["s3"], engine.secrets) if (
+            self.repo_config and "s3" in self.repo_config) else None
         self.created = datetime.now(UTC).replace(microsecond=0)
+
+    def artifact_repository_config(self) -> dict | None:
+        """spec.artifactRepositoryRef (docs/artifact-repository-ref.md): a key of a ConfigMap (default name
+        `artifact-repositories`) holding the repository as YAML; otherwise the engine's default repository."""
+        ref = self.spec.get("artifactRepositoryRef")
+        if not ref:
+            return self.engine.artifact_repository
+        import yaml
+
+        name = ref.get("configMap") or "artifact-repositories"
+        data = self.engine.configmaps.get(name) or {}
+        if ref.get("key") not in data:
+            self.repo_error = f"artifact repository ref: ConfigMap {name!r} has no key {ref.get('key')!r}"
+            return None
+        return yaml.safe_load(data[ref["key"]])
 
     # -- run ------------------------------------------------------------------------------------------------------
     def execute(self) -> WorkflowResult:
@@ -666,7 +682,8 @@ class Run:
                     continue
                 raise ArtifactError(f"inputs.artifacts.{art['name']} missing location information")
             if "s3" not in art:
-                kinds = [k for k in ("http", "git", "gcs", "oss", "hdfs", "artifactory", "azure") if k in art]
+                kinds = [k for k in ("http", "git", "gcs", "oss", "hdfs", "artifactory", "azure", "plugin")
+                         if k in art]
                 raise ArtifactError(f"artifact {art['name']!r}: {kinds} artifacts are not emulated (S3 only)")
             if self.repo is None:
                 raise ArtifactError("no artifact repository configured")
@@ -683,7 +700,8 @@ class Run:
     def save_outputs(self, tmpl: dict, fs: PodFilesystem, scope: Scope) -> list[dict]:
         records, errors = [], []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            others = [k for k in ("http", "git", "gcs", "oss", "hdfs", "artifactory", "azure", "raw") if k in art]
+            others = [k for k in ("http", "git", "gcs", "oss", "hdfs", "artifactory", "azure", "raw", "plugin")
+                      if k in art]
             if others:
                 errors.append(f"artifact {art['name']!r}: {others} artifacts are not emulated (S3 only)")
                 continue
@@ -694,9 +712,9 @@ class Run:
                 errors.append(f"path {art['path']} does not exist in archive {local}")
                 continue
             if self.repo is None:
-                errors.append("no artifact repository configured")
+                errors.append(getattr(self, "repo_error", "no artifact repository configured"))
                 continue
-            key_format = self.engine.artifact_repository["s3"].get("keyFormat") or DEFAULT_KEY_FORMAT
+            key_format = self.repo_config["s3"].get("keyFormat") or DEFAULT_KEY_FORMAT
             prefix = replace(key_format, scope, allow_unresolved=False)
             records.append(self.repo.save(art, local, prefix))
         if errors:
@@ -884,7 +902,7 @@ def _string(value) -> str:
 
 
 def _has_location(art: dict) -> bool:
-    return any(k in art for k in ("s3", "raw", "http", "git", "gcs", "oss", "hdfs", "artifactory", "azure"))
+    return any(k in art for k in ("s3", "raw", "http", "git", "gcs", "oss", "hdfs", "artifactory", "azure", "plugin"))
 
 
 def _type_of(tmpl: dict) -> str:
