@@ -56,42 +56,14 @@ def register(subparsers) -> None:
     stop.set_defaults(func=_stop)
 
 
-class _Local:
-    def __init__(self, runs_dir: str):
-        self.runs_dir = runs_dir
-
-    def list_runs(self, limit=None, pipeline=None):
-        from portway.runs import local
-
-        return [r for r in local.list_runs(self.runs_dir, limit) if not pipeline or r.pipeline == pipeline]
-
-    def show_run(self, run_id):
-        from portway.runs import local
-
-        return local.show_run(self.runs_dir, run_id)
-
-    def logs(self, run_id, follow=False):
-        from portway.runs import local
-
-        return [{"podName": "", "content": line} for line in local.logs(self.runs_dir, run_id).splitlines()]
-
-    def watch(self, run_id, poll_seconds, timeout_seconds, echo):
-        from portway.runs import local
-
-        return local.watch(self.runs_dir, run_id, poll_seconds, timeout_seconds, echo)
-
-    def stop(self, run_id, echo):
-        from portway.runs import local
-
-        return local.stop(self.runs_dir, run_id, echo)
-
-
 def backend(args):
     """The runs of --target, with servers and credentials from the flags, else the environment."""
     from portway.submit import argo_namespace, argo_server_url, kfp_host, tls_verify
 
     if args.target == "local":
-        return _Local(args.runs_dir)
+        from portway.runs.local import Local
+
+        return Local(args.runs_dir)
     verify = tls_verify(args.insecure_skip_verify, args.ca_cert, args.target)
     if args.target == "argo":
         from portway.runs.argo import Argo

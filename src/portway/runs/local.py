@@ -143,9 +143,15 @@ def read_run(folder: Path, with_steps: bool = True) -> Run:
                        "resume from the cache")
 
 
-def list_runs(runs_dir, limit: int | None = None) -> list[Run]:
-    folders = run_folders(runs_dir)[:limit] if limit else run_folders(runs_dir)
-    return [read_run(f, with_steps=False) for f in folders]
+def list_runs(runs_dir, limit: int | None = None, pipeline: str | None = None) -> list[Run]:
+    runs = []
+    for folder in run_folders(runs_dir):
+        run = read_run(folder, with_steps=False)
+        if not pipeline or run.pipeline == pipeline:
+            runs.append(run)
+            if limit and len(runs) >= limit:
+                break
+    return runs
 
 
 def show_run(runs_dir, run_id: str) -> Run:
@@ -245,3 +251,26 @@ def _terminate_tree(process, wait_seconds: float) -> None:
         for each in alive:
             with contextlib.suppress(psutil.NoSuchProcess):
                 each.kill()
+
+
+class Local:
+    """The local runs under one runs folder, with the interface of runs.argo.Argo and runs.kfp.Kfp."""
+
+    def __init__(self, runs_dir: str | os.PathLike):
+        self.runs_dir = runs_dir
+
+    def list_runs(self, limit: int | None = None, pipeline: str | None = None) -> list[Run]:
+        return list_runs(self.runs_dir, limit, pipeline)
+
+    def show_run(self, run_id: str) -> Run:
+        return show_run(self.runs_dir, run_id)
+
+    def logs(self, run_id: str, follow: bool = False) -> list[dict]:
+        return [{"podName": "", "content": line} for line in logs(self.runs_dir, run_id).splitlines()]
+
+    def watch(self, run_id: str, poll_seconds: float, timeout_seconds: float | None,
+              echo: Callable[[str], None]) -> Run:
+        return watch(self.runs_dir, run_id, poll_seconds, timeout_seconds, echo)
+
+    def stop(self, run_id: str, echo: Callable[[str], None]) -> Run:
+        return stop(self.runs_dir, run_id, echo)
