@@ -109,8 +109,8 @@ def test_model_card_has_data_metrics_parameters_gate_lineage_history(registry, c
 def test_report_path_or_a_clear_no(registry, capsys):
     code, out, _ = run(capsys, "models", "show", "churn:3", "--report")
     assert code == 0 and out.strip().endswith("/report.html") and Path(out.strip()).is_file()
-    code, out, _ = run(capsys, "models", "show", "churn:1", "--report")
-    assert code == 1 and "churn:1 has no report" in out
+    code, out, err = run(capsys, "models", "show", "churn:1", "--report")
+    assert code == 2 and out == "" and "churn:1 has no report" in err
 
 
 def test_compare_puts_metrics_side_by_side_with_deltas(registry, capsys, trained):

@@ -146,9 +146,10 @@ def _show(args) -> int:
     report_uri = (registry.store.uri(registry.artifact_key(record, "report.html"))
                   if "report.html" in record.get("files", []) else None)
     if args.report:
-        if report_uri is None:
-            print(f"{ref} has no report (its files: {', '.join(record.get('files', []))}).")
-            return 1
+        if report_uri is None:  # asked for something that is not there: like `show nosuch`, exit 2
+            from portway.errors import RegistryError
+
+            raise RegistryError(f"{ref} has no report (its files: {', '.join(record.get('files', []))}).")
         print(report_uri)
         return 0
     if args.format == "json":
