@@ -186,7 +186,7 @@ def test_the_resource_step_trains_through_a_fake_trainer_running_the_entry_point
     trainer = FakeTrainer(schemas_dir, tmp_path)
     try:
         phase, message, outputs = run_resource(template, Scope(values), {TRAINJOB_KIND: trainer}, "portway",
-                                               values["workflow.name"])
+                                               values["workflow.name"], deadline=time.time() + 300)
     finally:
         trainer.close()
     assert (phase, message) == (SUCCEEDED, ""), message
