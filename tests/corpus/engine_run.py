@@ -2,8 +2,9 @@
 KFP task, what it did in the shape of index.py.
 
 How a step's results are read (the Argo target's design, README "Argo target"): each KFP task is
-a pod node named after the task (a loop iteration `task(i:item)`, a retried pod `task(n)` under
-a Retry node); its KFP executor's output file is the output parameter `executor-output`
+a pod node (a retried pod sits under a Retry node) whose template carries the KFP task's name in
+the label `portway.dev/step` (the Argo task name may differ: nested pipelines are flattened and
+names made unique); its KFP executor's output file is the output parameter `executor-output`
 (parameterValues and each artifact's metadata); output parameters a container component writes
 to files are Argo output parameters named after the KFP output; artifact bytes are in the S3
 artifact repository under the key the node's output artifact records.
@@ -24,6 +25,7 @@ from corpus.record import artifact_files
 BUCKET = "portway-artifacts"
 S3_SECRET = "corpus-s3"
 SUFFIX = re.compile(r"\(\d+(:.*)?\)$", re.S)  # "task(0:item)" loop iteration, "task(1)" retry attempt
+STEP_LABEL = "portway.dev/step"
 KFP_TYPES = {"NUMBER_INTEGER": int, "NUMBER_DOUBLE": float}
 
 
@@ -45,19 +47,27 @@ def make_engine(workdir: Path, s3_endpoint: str, access_key: str, secret_key: st
                # what kubernetes_secrets_configmaps reads (index.py says so)
                "db-credentials": {"password": "s3cr3t", "username": "corpus-user"}}
     return ArgoEngine(workdir, images, artifact_repository=repository, secrets=secrets,
-                      configmaps={"app-config": {"mode": "batch"}}, parallelism=2)
+                      configmaps={"app-config": {"mode": "batch"}},
+                      resource_controllers={"v1/PersistentVolumeClaim": pvc_controller}, parallelism=2)
+
+
+def pvc_controller(action: str, manifest: dict) -> dict:
+    """A PersistentVolumeClaim is Bound as soon as it is created (a default StorageClass would bind it)."""
+    return {**manifest, "status": {"phase": "Bound"} if action != "delete" else {}}
 
 
 def ir_outputs(ir: dict) -> dict[str, dict]:
-    """KFP task name -> its component's outputDefinitions (every DAG, nested ones included)."""
+    """KFP task name -> its component's outputDefinitions, for every container task (nested DAGs
+    included; importers left out: the target may resolve them without a pod, and the task that
+    reads the imported artifact shows what it received)."""
     spec = ir["pipeline_spec"]
     components = spec.get("components") or {}
-    dags = [spec["root"], *components.values()]
+    executors = ((spec.get("deploymentSpec") or {}).get("executors")) or {}
     out = {}
-    for dag in dags:
+    for dag in [spec["root"], *components.values()]:
         for name, task in ((dag.get("dag") or {}).get("tasks") or {}).items():
             component = components.get(task["componentRef"]["name"]) or {}
-            if "executorLabel" in component:
+            if "container" in executors.get(component.get("executorLabel"), {}):
                 out.setdefault(name, component.get("outputDefinitions") or {})
     return out
 
@@ -100,16 +110,18 @@ def _download(s3, key: str) -> dict:
         return artifact_files(target)
 
 
-def task_executions(result, ir: dict, s3) -> dict:
+def task_executions(result, document: dict, ir: dict, s3) -> dict:
     """{kfp task name: [execution]} from the engine's nodes (skipped and helper nodes left out)."""
     outputs_of = ir_outputs(ir)
+    step_of = {t["name"]: ((t.get("metadata") or {}).get("labels") or {}).get(STEP_LABEL)
+               for t in document["spec"]["templates"]}
     by_id = {n.id: n for n in result.nodes}
     retry_children = {child for n in result.nodes if n.type == "Retry" for child in n.children}
     tasks: dict[str, list] = {}
     for node in result.nodes:
         if node.type not in ("Pod", "Retry") or node.id in retry_children:
             continue
-        name = SUFFIX.sub("", node.display_name)
+        name = step_of.get(node.template_name) or SUFFIX.sub("", node.display_name)
         if name not in outputs_of or node.phase in ("Skipped", "Omitted"):
             continue
         final = node
@@ -117,6 +129,12 @@ def task_executions(result, ir: dict, s3) -> dict:
             final = by_id[node.children[-1]]
         tasks.setdefault(name, []).append(_execution(final, outputs_of[name], s3))
     return tasks
+
+
+def failure_notes(result) -> list[str]:
+    """Each failed pod's message and last log lines, for a readable test failure."""
+    return [f"{n.display_name}: {n.message} | {' / '.join((n.log or '').strip().splitlines()[-3:])}"[:400]
+            for n in result.nodes if n.type == "Pod" and n.phase in ("Failed", "Error")]
 
 
 def _execution(node, definitions: dict, s3) -> dict:

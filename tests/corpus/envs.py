@@ -5,10 +5,17 @@
   `.pth` line after them, so a step's `pip install` lands here: pip will not uninstall a
   package outside the environment it installs into ("Not uninstalling ... outside environment",
   pip/_internal/req/req_uninstall.py), it installs the pinned version beside it and that copy wins.
-- `image_environment(image)`: what a container image offers a step: a venv without
-  site-packages (as python:3.11 has no kfp), built from the same Python minor version when this
-  machine has it, whose bin directory goes first on PATH, so KFP's own
-  `python3 -m pip install kfp==... --no-deps` and `packages_to_install` install into it.
+- `image_environment_parts(image)`: what a container image offers a step: a venv without the
+  project's site-packages, built from the same Python minor version when this machine has it,
+  whose bin directory goes first on PATH.
+
+  The pinned kfp is installed into it when it is built. A real python:3.11 pod installs it at
+  start (KFP's `pip install kfp==2.17.0 --no-deps` into the image's writable layer); the local
+  engine shows an image's folders read-only (tests/argo_engine/pods.py, visible_dirs: bind mount,
+  `remount,bind,ro`) where a container's image layer is copy-on-write, so that install could not
+  write. With kfp already there it is a no-op ("Requirement already satisfied"), which leaves
+  the step as it is on the pod after its install. `packages_to_install` is not baked in: those
+  steps show the difference (corpus/support.py).
 
 The cache lives under $PORTWAY_CORPUS_CACHE (default ~/.cache/portway-corpus); delete it to rebuild.
 """
@@ -79,13 +86,13 @@ def reference_python() -> str:
 
 def image_python_env(image: str) -> Path:
     minor = PYTHON_IMAGES.get(image, "3.11")
-    with_kfp = image in KFP_RUNTIME_IMAGES
-    key = f"image-py{minor.replace('.', '')}{'-kfp' + KFP_VERSION if with_kfp else ''}"
+    key = f"image-py{minor.replace('.', '')}-kfp{KFP_VERSION}"
 
     def make(path: Path) -> None:
         _venv(path, _interpreter(minor))
-        if with_kfp:  # what `pip install kfp --no-deps` puts in a runtime image; _KFP_RUNTIME needs no more
-            subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "--quiet",
+        # What `pip install kfp --no-deps` puts in a pod (and in a KFP_RUNTIME_IMAGES image);
+        # with _KFP_RUNTIME=true the executor needs nothing more.
+        subprocess.run([str(path / "bin" / "python"), "-m", "pip", "install", "--quiet",
                             "--disable-pip-version-check", f"kfp=={KFP_VERSION}", "--no-deps"], check=True)
 
     return _build(CACHE / key, make)

@@ -2,11 +2,46 @@
 not yet "compiles, runs, agrees with KFP". Each entry is asserted as it stands, never skipped:
 when support lands the assertion fails and the entry is deleted here (the table only shrinks).
 
-REFUSED: the compiler raises UnsupportedFeature; the value is a regex its message must match.
+REFUSED: compiling raises a PortwayError; the value is a regex "<error class>: <message>" must match.
 DIVERGES: the pipeline compiles but its run on the engine does not (yet) match KFP's result; the
-value is a substring that must appear in the differences (or the engine's error) as reported.
+value is a substring of the report (the engine's message, failed pods' log tails, differences).
+Recorded 2026-12-01 against the working tree's src/portway/compile/argo and tests/argo_engine.
 """
 
-REFUSED: dict[str, str] = {}
+_FINAL_STATUS = r"MalformedIR: .*task '{task}' has an input of an unknown kind: \['taskFinalStatus'\]"
+_TRIGGER = r"UnsupportedFeature: task '[\w-]+': trigger strategy ALL_UPSTREAM_TASKS_COMPLETED"
 
-DIVERGES: dict[str, str] = {}
+REFUSED: dict[str, str] = {
+    "collected_into_nested_pipeline": r"UnsupportedFeature: task 'for-loop-1': ParallelFor over artifacts is not "
+                                      r"supported by the Argo target yet",
+    # A valid IR called malformed: PipelineTaskFinalStatus inputs are not read yet.
+    "exit_handler_success": _FINAL_STATUS.format(task="notify"),
+    "exit_handler_failure": _FINAL_STATUS.format(task="notify"),
+    "loop_in_condition_in_nested_with_exit_handler": _FINAL_STATUS.format(task="final-report"),
+    "exit_handler_plain_task": _TRIGGER,
+    "ignore_upstream_failure": _TRIGGER,
+}
+
+_NO_PARAMETER_DIR = "/tmp/kfp/outputs/parameters/"  # a container component's output file has no parent folder
+_NO_METRICS_FILE = "does not exist in archive"  # Metrics have no file; the Argo output artifact is required
+
+DIVERGES: dict[str, str] = {
+    # The engine shows an image's folders read-only; a container's image layer is copy-on-write.
+    "packages_to_install": "Read-only file system",
+    "pip_index_urls": "Read-only file system",
+    # A runtime value holding {{workflow.name}} is substituted by Argo (KFP passes it verbatim).
+    "tricky_strings": "/tasks/echo-text[0]/parameters/Output",
+    # An optional pipeline input without a default becomes a required Argo parameter.
+    "optional_pipeline_input": "spec.arguments.parameters.greeting.value is required",
+    "artifact_types": _NO_METRICS_FILE,
+    "train_and_evaluate": _NO_METRICS_FILE,
+    "pipeline_artifact_outputs": _NO_METRICS_FILE,
+    "container_hello": _NO_PARAMETER_DIR,
+    "container_uris": _NO_PARAMETER_DIR,
+    "container_if_present": _NO_PARAMETER_DIR,
+    "container_env": _NO_PARAMETER_DIR,
+    # The output artifact's parent folder under /s3/... does not exist when the program writes it.
+    "container_python_script": "FileNotFoundError: [Errno 2] No such file or directory: '/s3/",
+    # kfp-kubernetes CreatePVC/DeletePVC compile to a stub image, not an Argo resource template.
+    "kubernetes_pvc": "container of image 'argostub/createpvc' has no command",
+}
