@@ -396,7 +396,8 @@ class Run:
         except ValidationError as exc:
             return self.new_node(node_name, "Skipped", holder.get("template"), boundary, ERROR, str(exc), display)
         tmpl_name = tmpl.get("name") or holder.get("template")
-        strategy = tmpl.get("retryStrategy") or self.spec.get("retryStrategy")
+        # `retryStrategy: {}` is a strategy (no limit: retry until success, examples/retry-to-completion)
+        strategy = tmpl["retryStrategy"] if tmpl.get("retryStrategy") is not None else self.spec.get("retryStrategy")
         local = Scope({"pod.name": pod_name(self.name, node_name, tmpl_name), "node.name": node_name})
         try:
             processed = self.process_args(copy.deepcopy(tmpl), args, local)
@@ -418,7 +419,7 @@ class Run:
                 return node
         try:
             with self.engine.locks.held(processed.get("synchronization"), self.engine.namespace):
-                if strategy:
+                if strategy is not None:
                     node = self.run_retries(node_name, tmpl, tmpl_name, args, boundary, strategy, display)
                 else:
                     node = self.execute_kind(node_name, processed, tmpl_name, boundary, display)
