@@ -129,3 +129,17 @@ def test_train_refuses_splits_made_for_another_worker_count(tmp_path, processed)
     split = _split(Path(processed["profile"]["source"]["uri"]), tmp_path, 2)
     with pytest.raises(ParameterError, match="lacks part-00002.parquet: it was split for another number"):
         check_local_shards(split["train"], 3, "train")
+
+
+def test_a_node_with_two_gpus_runs_two_workers_on_halves_of_its_shard(tmp_path, capsys):
+    """One worker per GPU (the runtime's rule): 2 nodes x 2 GPUs = 4 ranks, each on every 2nd row of
+    its node's shard. Without CUDA here every worker falls back to CPU and says so."""
+    from portway.datasets import bundled_dataset_path
+
+    split = _split(Path(bundled_dataset_path()), tmp_path / "split", 2)
+    _distributed(split, tmp_path / "model", workers=2, settings={"num_boost_round": 10}, gpus=2)
+    out = capsys.readouterr().out
+    for rank in range(4):
+        assert f"worker {rank} of 4" in out and f"joined as rank {rank}" in out
+    assert "GPU(s) requested but no CUDA device" in out
+    assert (tmp_path / "model" / "model.json").is_file()
