@@ -25,6 +25,8 @@ def test_the_best_candidate_is_registered_through_the_gate(tmp_path, churn_csv, 
     # Three trainings (kfp.local runs two at a time), then one choice, one evaluation, one registration.
     assert err.count("started") - err.count("started (attempt") == 3 + 4
     assert "train[3]" in err and "select-best    succeeded" in err
+    steps = [s["name"] for s in summary["steps"]]  # each iteration is a step of its own in the summary
+    assert sorted(steps) == ["evaluate", "process", "register", "select-best", "train", "train[2]", "train[3]"]
     record = ModelRegistry(str(runs / "registry")).get("churn", 1)
     assert record["lineage"]["pipeline"] == "hyperparameter-search"
     assert record["lineage"]["gate"]["passed"] and record["metrics"] == pytest.approx(summary["metrics"])

@@ -46,6 +46,8 @@ def test_a_step_that_fails_is_retried_then_succeeds_and_another_comes_from_the_c
         "   3.0s  process        succeeded in 0.5s",
         "   3.0s  train          cached (output of an earlier run)",
     ]
+    records = [(r.name, r.status, r.attempts, r.cached, r.seconds) for r in tee.progress.records]
+    assert records == [("process", "SUCCESS", 2, False, 2.0), ("train", "SUCCESS", 1, True, 0.0)]
     assert "\x1b[" not in log.getvalue() and "Executing task 'process'" in log.getvalue()
     assert "    reading the file" in log.getvalue().splitlines()
 
@@ -77,6 +79,7 @@ def test_parallel_iterations_are_told_apart_by_thread_and_a_bad_input_exit_is_na
         "   0.0s  train          failed in 0.0s: bad input (exit 2), not retried",
     ]
     assert progress.bad_input == ["train"]
+    assert [(r.name, r.status) for r in progress.records] == [("train", "FAILED"), ("train[2]", "SUCCESS")]
 
 
 def test_without_a_stream_nothing_is_printed_but_the_log_is_written():

@@ -26,6 +26,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from portway.embedded.timeline import StepRecord
+
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _STAMP = r"^\d\d:\d\d:\d\d\.\d{3} - \w+ - "
 _KFP_LINE = re.compile(_STAMP)
@@ -49,6 +51,7 @@ class _Running:
     started: float
     attempt: int = 1
     exit_code: int | None = None
+    record: StepRecord | None = None
 
 
 class Progress:
@@ -64,10 +67,20 @@ class Progress:
         self.retrying: dict[int, _Running] = {}  # by thread: failed, a retry announced
         self.seen: dict[str, int] = {}
         self.bad_input: list[str] = []  # task names of steps that exited 2
+        # One record per step (a ParallelFor iteration is a step of its own), in the order they started.
+        self.records: list[StepRecord] = []
+        self.task_names: dict[str, str] = {}  # label -> kfp's task name
 
     def _label(self, name: str) -> str:
         self.seen[name] = self.seen.get(name, 0) + 1
-        return name if self.seen[name] == 1 else f"{name}[{self.seen[name]}]"
+        label = name if self.seen[name] == 1 else f"{name}[{self.seen[name]}]"
+        self.task_names[label] = name
+        return label
+
+    def _record(self, label: str, **fields) -> StepRecord:
+        record = StepRecord(label, **fields)
+        self.records.append(record)
+        return record
 
     # -- what the step runner reports --------------------------------------------------
     def current_step(self) -> str | None:
@@ -86,6 +99,9 @@ class Progress:
             running = self.running.pop(threading.get_ident(), None)
             if running is not None:
                 self.bad_input.append(running.name)
+                if running.record is not None:
+                    running.record.status = "FAILED"
+                    running.record.seconds += self.clock() - running.started
         if running is not None:
             self._say(running.label, f"failed in {self.clock() - running.started:.1f}s: bad input (exit 2), "
                                      "not retried")
@@ -97,9 +113,14 @@ class Progress:
             with self.lock:
                 previous = self.retrying.pop(ident, None)
                 if previous is not None and previous.name == m["task"]:
-                    running = _Running(previous.name, previous.label, self.clock(), previous.attempt + 1)
+                    running = _Running(previous.name, previous.label, self.clock(), previous.attempt + 1,
+                                       record=previous.record)
+                    if running.record is not None:
+                        running.record.attempts = running.attempt
+                        running.record.status = "RUNNING"
                 else:
-                    running = _Running(m["task"], self._label(m["task"]), self.clock())
+                    label = self._label(m["task"])
+                    running = _Running(m["task"], label, self.clock(), record=self._record(label))
                 self.running[ident] = running
             self._say(running.label, "started" if running.attempt == 1 else f"started (attempt {running.attempt})")
         elif m := _FINISHED.match(text):
@@ -107,6 +128,9 @@ class Progress:
                 running = self.running.pop(ident, None)
             label = running.label if running else m["task"]
             took = f" in {self.clock() - running.started:.1f}s" if running else ""
+            if running is not None and running.record is not None:
+                running.record.status = m["status"]
+                running.record.seconds += self.clock() - running.started
             if m["status"] == "SUCCESS":
                 self._say(label, f"succeeded{took}")
             else:
@@ -117,6 +141,7 @@ class Progress:
         elif m := _CACHE_HIT.match(text):
             with self.lock:
                 label = self._label(m["task"])
+                self._record(label, status="SUCCESS", cached=True)
             self._say(label, "cached (output of an earlier run)")
         elif m := _RETRY.match(text):
             with self.lock:

@@ -255,12 +255,9 @@ def run_pipeline(
             pipeline=spec["pipelineInfo"]["name"]))
         raise  # the CLI says "interrupted" and exits 130; finished steps stay in the cache
     seconds = time.perf_counter() - started
-    steps = parse_timeline(log_path.read_text(errors="replace"))
+    steps = _steps(progress, log_path)
     if progress.bad_input:
         failure = failure or RuntimeError("a step refused its input")
-        for step in steps:
-            if step.name in progress.bad_input:
-                step.status = "FAILED"
 
     result = RunResult(run_id=run_id, run_dir=str(run_dir), status="FAILED" if failure else "SUCCEEDED",
                        seconds=seconds, steps=steps, parameters=parameters, reproduce=reproduce,
@@ -277,6 +274,16 @@ def run_pipeline(
             raise StepRejectedRun(f"Run {run_id}: {where}: {reason} (bad input: not retried; full log: {log_path})")
         raise PipelineFailed(f"Run {run_id}: {where}: {reason} (full log: {log_path})")
     return result
+
+
+def _steps(progress, log_path: Path) -> list[StepRecord]:
+    """One record per step as Progress saw it (a ParallelFor's iterations apart, by thread),
+    with the error each failed step printed, read back from the log (by kfp's task name)."""
+    errors = {s.name: s.error for s in parse_timeline(log_path.read_text(errors="replace")) if s.error}
+    for record in progress.records:
+        if record.status != "SUCCESS":
+            record.error = errors.get(progress.task_names.get(record.name, record.name))
+    return progress.records
 
 
 def _collect_outputs(result: RunResult, outputs: dict, run_dir: Path) -> None:
