@@ -232,3 +232,17 @@ def test_a_failed_worker_fails_the_trainjob_and_the_step_with_its_reason(distrib
     assert failed["message"].endswith(f"first failed job: {manifest['metadata']['name']}-node-0")
     model_uri = f"s3://{BUCKET}/pipelines/{values['workflow.name']}/{values['pod.name']}/model"
     assert open_store(model_uri).list("") == []  # nothing published
+
+
+def test_a_scheduled_workflow_gets_the_trainjob_too(tmp_path, schemas_dir):
+    out = tmp_path / "cron.yaml"
+    proc = subprocess.run([sys.executable, "-m", "portway", "compile", "--target", "argo", "--kind", "CronWorkflow",
+                           "--schedule", "0 3 * * *", "--param=workers=2", "--param=data_uri=s3://d/churn.csv",
+                           "-o", str(out)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    cron = yaml.safe_load(out.read_text())
+    assert object_errors(cron, schemas_dir) == []
+    train = next(t for t in cron["spec"]["workflowSpec"]["templates"] if t["name"] == "train")
+    assert train["resource"]["action"] == "create"
+    assert trainjob_errors(_trainjob(train, 2), schemas_dir) == []
