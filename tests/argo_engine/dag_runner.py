@@ -321,9 +321,12 @@ def run_task(run, dag_node, name, tasks, deps, logic, state, slots):
     except (UnresolvedError, LoopError, WhenError, ExpressionError) as exc:
         return run.new_node(node_name, "Skipped", task.get("template"), dag_node.id, ERROR, str(exc))
     if expanded is None:
+        hooks = run.start_hooks(task, node_name, f"tasks.{name}", dag_node.id, scope)
         child = run_child(run, node_name, holder, dropped, dag_node.id, scope, slots)
         if child is not None and child.phase not in (SKIPPED, OMITTED):
             run.run_lifecycle(task, child, f"tasks.{name}", dag_node.id, scope)
+        for thread in hooks:
+            thread.join()
         return child
     if not expanded:
         return run.new_node(node_name, "Skipped", task.get("template"), dag_node.id, SKIPPED,

@@ -179,6 +179,7 @@ class Run:
         self.templates = {t["name"]: t for t in self.spec.get("templates") or []}
         self.globals = Scope()
         self.global_outputs: dict[str, list] = {"parameters": [], "artifacts": []}
+        self.fired_hooks: set[str] = set()
         self.lock = threading.RLock()
         self.wf_slots = threading.BoundedSemaphore(int(self.spec["parallelism"])) if self.spec.get(
             "parallelism") else None
@@ -212,7 +213,8 @@ class Run:
             return WorkflowResult(self.name, FAILED, f"invalid spec: {exc}", [], {})
         self.set_globals()
         entry = self.spec.get("entrypoint")
-        self.run_workflow_hooks(RUNNING)
+        running_hooks = threading.Thread(target=self.run_workflow_hooks, args=(RUNNING,), daemon=True)
+        running_hooks.start()  # beside the workflow, as the controller starts them while it runs
         root = self.execute_template(self.name, {"template": entry}, {"parameters": self.args["parameters"],
                                                                      "artifacts": self.args["artifacts"]},
                                      boundary="")
@@ -221,6 +223,7 @@ class Run:
             phase = SUCCEEDED
         exit_hook = (self.spec.get("hooks") or {}).get("exit") or (
             {"template": self.spec["onExit"]} if self.spec.get("onExit") else None)
+        running_hooks.join()
         self.set_status_globals(phase)
         self.run_workflow_hooks(phase)
         if exit_hook:
@@ -847,24 +850,50 @@ class Run:
 
         return run_steps(self, node_name, tmpl, tmpl_name, boundary, display)
 
+    def start_hooks(self, holder: dict, node_name: str, prefix: str, boundary: str, scope: Scope) -> list:
+        """Expression hooks true while the node runs (`<prefix>.status == "Running"`), started beside it, as
+        the controller starts them on a reconcile that sees the node Running (docs/lifecyclehook.md)."""
+        threads = []
+        for name, hook in self._expression_hooks(holder, node_name, prefix, scope, RUNNING):
+            thread = threading.Thread(target=self._run_hook, args=(name, hook, node_name, boundary, scope, prefix,
+                                                                   RUNNING), daemon=True)
+            thread.start()
+            threads.append(thread)
+        return threads
+
     def run_lifecycle(self, holder: dict, node: NodeResult, prefix: str, boundary: str, scope: Scope) -> None:
-        """A task's/step's exit hook (`onExit` or `hooks.exit`) and expression hooks, after the node ended."""
-        hooks = dict(holder.get("hooks") or {})
-        if holder.get("onExit"):
-            hooks["exit"] = {"template": holder["onExit"]}
-        local = scope.merged(Scope({f"{prefix}.status": node.phase}))
-        for name, hook in hooks.items():
-            if name != "exit":
-                expression = replace(hook.get("expression", ""), local, allow_unresolved=True)
-                try:
-                    fire = evaluate(expression, local.expression_env()) is True
-                except ExpressionError:
-                    fire = False
-                if not fire:
-                    continue
-            args = substitute(hook.get("arguments") or {}, self.globals.merged(local), allow_unresolved=True)
-            hook_name = f"{node.name}.onExit" if name == "exit" else f"{node.name}.hooks.{name}"
-            self.execute_template(hook_name, hook, args, boundary, on_exit=True, hooked=True)
+        """After the node ended: expression hooks now true (each runs once) and the exit hook
+        (`onExit` or `hooks.exit`), whose node is `<node>.onExit` (operator.go runOnExitNode)."""
+        for name, hook in self._expression_hooks(holder, node.name, prefix, scope, node.phase):
+            self._run_hook(name, hook, node.name, boundary, scope, prefix, node.phase)
+        exit_hook = (holder.get("hooks") or {}).get("exit") or (
+            {"template": holder["onExit"]} if holder.get("onExit") else None)
+        if exit_hook:
+            self._run_hook("exit", exit_hook, node.name, boundary, scope, prefix, node.phase)
+
+    def _expression_hooks(self, holder: dict, node_name: str, prefix: str, scope: Scope, status: str) -> list:
+        local = scope.merged(Scope({f"{prefix}.status": status}))
+        due = []
+        for name, hook in (holder.get("hooks") or {}).items():
+            if name == "exit":
+                continue
+            expression = replace(hook.get("expression", ""), local, allow_unresolved=True)
+            try:
+                fire = evaluate(expression, local.expression_env()) is True
+            except ExpressionError:
+                fire = False
+            with self.lock:
+                key = f"{node_name}.hooks.{name}"
+                if fire and key not in self.fired_hooks:
+                    self.fired_hooks.add(key)
+                    due.append((name, hook))
+        return due
+
+    def _run_hook(self, name, hook, node_name, boundary, scope, prefix, status) -> None:
+        local = scope.merged(Scope({f"{prefix}.status": status}))
+        args = substitute(hook.get("arguments") or {}, self.globals.merged(local), allow_unresolved=True)
+        hook_name = f"{node_name}.onExit" if name == "exit" else f"{node_name}.hooks.{name}"
+        self.execute_template(hook_name, hook, args, boundary, on_exit=True, hooked=True)
 
 
 def _scoped(tmpl: dict, ref: dict) -> dict:

@@ -100,11 +100,14 @@ def run_group(run, group_node, group: list[dict], boundary_id: str, scope: Scope
     threads = []
 
     def one(index, name, holder, dropped, step, ticket):
+        hooks = run.start_hooks(step, name, f"steps.{step['name']}", boundary_id, scope)
         child = run_child(run, name, holder, dropped, boundary_id, scope, slots, ticket)
         if child is not None:
             results.setdefault(index, []).append(child)
             if child.phase != SKIPPED:
                 run.run_lifecycle(step, child, f"steps.{step['name']}", boundary_id, scope)
+        for thread in hooks:
+            thread.join()
 
     order = []
     for index, (step, holder, _dropped, expanded) in enumerate(plans):

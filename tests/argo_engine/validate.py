@@ -97,3 +97,60 @@ def _check_template(tmpl: dict, templates: dict, declared: set) -> None:
         match = re.match(r"steps\.([^.]+)\.", tag)
         if match and steps and match.group(1) not in steps:
             raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}")
+    _check_output_refs(tmpl, templates)
+
+
+def _declared_outputs(holder: dict, templates: dict) -> dict[str, set[str]] | None:
+    """The outputs a task's/step's template declares (None when unknown: templateRef, inline)."""
+    tmpl = templates.get(holder.get("template")) if holder.get("template") else None
+    if tmpl is None:
+        return None
+    outputs = tmpl.get("outputs") or {}
+    return {"parameters": {p["name"] for p in outputs.get("parameters") or []},
+            "artifacts": {a["name"] for a in outputs.get("artifacts") or []}}
+
+
+def _check_output_refs(tmpl: dict, templates: dict) -> None:
+    """validate.go: `{{tasks.X.outputs.parameters.P}}` / `{{steps.X.outputs.artifacts.A}}` must name an output
+    the referenced template declares; in a DAG a task may only refer to its ancestors."""
+    from .dag import ancestors, dependencies_of
+
+    name = tmpl.get("name")
+    holders: dict[str, dict] = {}
+    kind = "tasks" if "dag" in tmpl else "steps"
+    if "dag" in tmpl:
+        holders = {t["name"]: t for t in tmpl["dag"].get("tasks") or []}
+    for group in tmpl.get("steps") or []:
+        for step in group if isinstance(group, list) else [group]:
+            holders[step["name"]] = step
+    if not holders:
+        return
+    deps = {}
+    if "dag" in tmpl:
+        try:
+            deps = {t: dependencies_of(task, holders)[0] for t, task in holders.items()}
+        except Exception as exc:  # noqa: BLE001 - an unknown dependency is reported as invalid
+            raise ValidationError(f"templates.{name}: {exc}") from None
+
+    def check(tag: str, owner: str | None) -> None:
+        match = re.match(rf"{kind}\.([^.]+)\.outputs\.(parameters|artifacts)\.([^.]+)$", tag)
+        if match is None:
+            return
+        target, what, output = match.groups()
+        if target not in holders:
+            return
+        if owner is not None and "dag" in tmpl and target not in ancestors(owner, deps):
+            raise ValidationError(f"templates.{name}.tasks.{owner} failed to resolve {{{{{tag}}}}}: "
+                                  f"{target} is not an ancestor")
+        declared = _declared_outputs(holders[target], templates)
+        if declared is not None and output not in declared[what]:
+            raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}: template "
+                                  f"{holders[target].get('template')!r} declares no output {what[:-1]} {output!r}")
+
+    for holder_name, holder in holders.items():
+        for tag in tags_in({k: v for k, v in holder.items() if k not in ("hooks",)}):
+            if not tag.startswith("="):
+                check(tag.strip(), holder_name)
+    for tag in tags_in(tmpl.get("outputs") or {}):
+        if not tag.startswith("="):
+            check(tag.strip(), None)

@@ -226,3 +226,32 @@ def test_image_environment_puts_its_path_first(tmp_path):
     assert result.phase == "Succeeded", result.message
     assert result.nodes[0].outputs["result"] == "from-image hi"
     assert os.environ.get("GREETING") is None
+
+
+def test_lifecycle_hooks_run_once_when_their_expression_holds(engine):
+    # docs/lifecyclehook.md: a hook runs when its expression is true (while Running, or at the end);
+    # `exit` runs after the node, as `<node>.onExit`
+    templates = [{"name": "main", "dag": {"tasks": [{"name": "t", "template": "work", "hooks": {
+        "exit": {"template": "note"},
+        "running": {"expression": 'tasks.t.status == "Running"', "template": "note"},
+        "failed": {"expression": 'tasks.t.status == "Failed"', "template": "note"}}}]}},
+        sh("work", "sleep 0.3"), sh("note", "true")]
+    result = engine.run(wf(templates))
+    assert result.phase == "Succeeded", result.message
+    names = sorted(n.name.split(".", 1)[1] for n in result.nodes if n.hooked)
+    assert names == ["t.hooks.running", "t.onExit"]
+
+
+def test_validation_checks_output_references(engine):
+    # validate.go: a reference must name a declared output of an ancestor task
+    templates = [dag({"name": "a", "template": "out"},
+                     {"name": "b", "template": "in", "depends": "a",
+                      "arguments": {"parameters": [{"name": "x", "value": "{{tasks.a.outputs.parameters.nope}}"}]}}),
+                 sh("out", "echo 1 > /tmp/o", outputs={"parameters": [{"name": "o", "valueFrom": {"path": "/tmp/o"}}]}),
+                 sh("in", "echo {{inputs.parameters.x}}", inputs={"parameters": [{"name": "x"}]})]
+    result = engine.run(wf(templates))
+    assert result.phase == "Failed" and "declares no output parameter 'nope'" in result.message
+    templates[0]["dag"]["tasks"][1]["depends"] = ""
+    templates[0]["dag"]["tasks"][1]["arguments"]["parameters"][0]["value"] = "{{tasks.a.outputs.parameters.o}}"
+    result = engine.run(wf(templates))
+    assert result.phase == "Failed" and "is not an ancestor" in result.message
