@@ -73,7 +73,7 @@ def differences(expected, actual, where: str = "") -> list[str]:
         if len(expected) != len(actual):
             return [f"{where}: {len(actual)} items, expected {len(expected)}: {_short(actual)} vs {_short(expected)}"]
         return [d for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for d in differences(e, a, f"{where}[{i}]")]
-    if canonical(expected) != canonical(actual):
+    if canonical(expected) != canonical(actual) or isinstance(expected, bool) != isinstance(actual, bool):
         return [f"{where or '<root>'}: {_short(actual)} != expected {_short(expected)}"]
     return []
 

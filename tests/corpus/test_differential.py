@@ -69,7 +69,7 @@ def expected_result(case, reference, ir: dict) -> dict:
     compared = ir_outputs(ir)  # container tasks (importers are seen through their readers)
     tasks = {name: list(executions) for name, executions in ran["tasks"].items() if name in compared}
     for name, executions in case.also_runs.items():
-        tasks.setdefault(name, []).extend(executions)
+        tasks.setdefault(name, list(executions))
     return {"status": ran["status"], "tasks": tasks}
 
 

@@ -78,7 +78,7 @@ def maybe_flag(out: OutputPath(str), suffix: Optional[str] = None, label: str = 
     """IfPresentPlaceholder with then and else, inside and beside a ConcatPlaceholder."""
     return dsl.ContainerSpec(
         image="alpine",
-        command=["sh", "-c", 'out="$0"; shift; printf "%s|" "$@" > "$out"'],
+        command=["sh", "-c", 'printf "%s|" "$@" > "$0"'],
         args=[out, dsl.ConcatPlaceholder(["label=", label]),
               dsl.IfPresentPlaceholder(input_name="suffix", then=["--suffix", suffix], else_=["--no-suffix"]),
               dsl.ConcatPlaceholder(["x-", dsl.IfPresentPlaceholder(input_name="suffix", then=suffix, else_="none")])])
