@@ -20,6 +20,13 @@ class ValidationError(Exception):
     pass
 
 
+# docs/variables.md, global variables (workflow.scheduledTime exists only for CronWorkflows)
+WORKFLOW_VARIABLE = re.compile(
+    r"workflow\.(name|namespace|uid|mainEntrypoint|serviceAccountName|priority|status|failures|duration|"
+    r"parameters|parameters\.[^.]+|annotations|annotations\.[^.]+|labels|labels\.[^.]+|"
+    r"creationTimestamp(\.[A-Za-z0-9]+)?|outputs\.(parameters|artifacts)\.[^.]+)")
+
+
 def validate_workflow(wf: dict, submitted: dict[str, str], configmaps: dict) -> dict:
     spec = wf.get("spec") or {}
     templates = {t.get("name"): t for t in spec.get("templates") or []}
@@ -91,6 +98,8 @@ def _check_template(tmpl: dict, templates: dict, declared: set) -> None:
         match = re.match(r"workflow\.parameters\.(.+)$", tag)
         if match and match.group(1) not in declared | {"json"}:
             raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}")
+        if tag.startswith("workflow.") and not WORKFLOW_VARIABLE.fullmatch(tag):
+            raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}")
         match = re.match(r"tasks\.([^.]+)\.", tag)
         if match and tasks and match.group(1) not in tasks:
             raise ValidationError(f"templates.{name}: failed to resolve {{{{{tag}}}}}")
@@ -148,9 +157,13 @@ def _check_output_refs(tmpl: dict, templates: dict) -> None:
                                   f"{holders[target].get('template')!r} declares no output {what[:-1]} {output!r}")
 
     for holder_name, holder in holders.items():
+        loops = any(k in holder for k in ("withItems", "withParam", "withSequence"))
         for tag in tags_in({k: v for k, v in holder.items() if k not in ("hooks",)}):
-            if not tag.startswith("="):
-                check(tag.strip(), holder_name)
+            if tag.startswith("="):
+                continue
+            if not loops and (tag.strip() == "item" or tag.strip().startswith("item.")):
+                raise ValidationError(f"templates.{name}.{kind}.{holder_name} failed to resolve {{{{{tag.strip()}}}}}")
+            check(tag.strip(), holder_name)
     for tag in tags_in(tmpl.get("outputs") or {}):
         if not tag.startswith("="):
             check(tag.strip(), None)

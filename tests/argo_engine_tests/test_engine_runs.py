@@ -148,6 +148,12 @@ def test_validation_rejects_before_running(engine):
     assert "failed to resolve {{inputs.parameters.nope}}" in undeclared.message
     unknown = engine.run(wf([dag({"name": "a", "template": "ghost"})]))
     assert "template name 'ghost' undefined" in unknown.message
+    bad_global = engine.run(wf([sh("main", "echo {{workflow.nosuch}}")]))
+    assert "failed to resolve {{workflow.nosuch}}" in bad_global.message
+    item_without_loop = engine.run(wf([dag({"name": "a", "template": "x", "arguments": {"parameters": [
+        {"name": "p", "value": "{{item}}"}]}}), sh("x", "echo {{inputs.parameters.p}}", inputs={
+            "parameters": [{"name": "p"}]})]))
+    assert "failed to resolve {{item}}" in item_without_loop.message
 
 
 def test_exit_handler_sees_status_and_failures(engine):
