@@ -126,8 +126,8 @@ def test_every_placeholder_becomes_argo_text():
 
 
 def test_executor_input_is_json_once_argo_fills_its_tags():
-    text = placeholders.executor_input({"n": "NUMBER_INTEGER"}, ["a"], ["p"], {"o": {"schemaTitle": "system.Model"}},
-                                       "b", "root")
+    text = placeholders.executor_input({"n": "NUMBER_INTEGER"}, {"a": False}, ["p"],
+                                       {"o": {"schemaTitle": "system.Model"}}, "b", "root")
     assert "}}" not in text.split("{{=")[1].split("}}")[0][:-1]  # the expression tag closes once
     filled = text.replace(text[text.index("{{="):text.index("}}", text.index("{{=")) + 2], '{"n": 1}')
     filled = filled.replace("{{inputs.parameters.a}}", '{"uri": "s3://b/k"}').replace("{{workflow.name}}", "w")
@@ -285,3 +285,53 @@ def test_memoize_keys_cover_every_input_but_the_runs_identity():
         per_run = {n for n, v in passed.items() if "{{workflow.name}}" in v}
         assert keyed == declared - per_run, name
     assert "run_id" not in templates(document)["register"]["memoize"]["key"]
+
+
+def test_collected_outputs_fan_in_through_one_prefix_and_typed_lists(schemas_dir):
+    from kfp import dsl
+    from kfp.dsl import Dataset, Input, Output
+
+    @dsl.component(base_image="python:3.11-slim")
+    def part(x: int, out: Output[Dataset]) -> int:
+        return x
+
+    @dsl.component(base_image="python:3.11-slim")
+    def gather(parts: Input[list[Dataset]], numbers: list) -> int:
+        return len(parts) + sum(numbers)
+
+    @dsl.pipeline(name="fan-in")
+    def fan_in():
+        with dsl.ParallelFor(items=[1, 2]) as x:
+            made = part(x=x)
+        gather(parts=dsl.Collected(made.outputs["out"]), numbers=dsl.Collected(made.outputs["Output"]))
+
+    document, warnings = compiled(fan_in)
+    strict(document, schemas_dir)
+    found = templates(document)
+    # Each iteration writes under the producer's own prefix, which the collecting step downloads whole.
+    (out,) = found["part"]["outputs"]["artifacts"]
+    assert out["s3"]["key"] == "pipelines/{{workflow.name}}/part/{{pod.name}}/out" and "memoize" not in found["part"]
+    assert any("collected" in w for w in warnings)
+    arguments = {a["name"]: a["value"] for a in tasks(document)["gather"]["arguments"]["parameters"]}
+    assert arguments["parts-key"] == "pipelines/{{workflow.name}}/part"
+    assert arguments["numbers"] == """{{=toJson(jsonpath(tasks["for-loop-2"].outputs.parameters["pipelinechannel--part-Output"], '$[*].v'))}}"""
+    gather_input = {a["name"]: a for a in found["gather"]["inputs"]["artifacts"]}["parts"]
+    assert gather_input["optional"] and gather_input["s3"]["key"] == "{{inputs.parameters.parts-key}}"
+    assert '"parts": {"artifacts": {{inputs.parameters.parts}}}' in found["gather"]["container"]["args"][1]
+    body = next(t for t in found.values() if t["name"].endswith("-body"))
+    values = {p["name"]: p["valueFrom"]["expression"] for p in body["outputs"]["parameters"]}
+    assert values["pipelinechannel--part-Output"].startswith("toJson({'v': asInt(")
+
+
+def test_container_components_get_their_output_folders_and_metrics_need_no_file(schemas_dir):
+    document, _ = compiled(forms)
+    copy = templates(document)["copy"]
+    folders = {a["name"]: a["path"] for a in copy["inputs"]["artifacts"] if a["name"].endswith("-folder")}
+    assert folders == {"kfp-output-artifacts-folder": "/s3/portway-artifacts/pipelines/{{workflow.name}}/{{pod.name}}/.folder",
+                       "kfp-output-parameters-folder": "/tmp/kfp/outputs/parameters/.folder"}
+    assert not any(a["name"].endswith("-folder") for a in templates(document)["make"]["inputs"]["artifacts"])
+    from portway.compile.pipelines import load_ir
+
+    evaluate = templates(convert_ir(load_ir("continuous-training"), ArgoOptions())[0])["evaluate"]
+    optional = {a["name"] for a in evaluate["outputs"]["artifacts"] if a.get("optional")}
+    assert optional == {"metrics", "classification_metrics"}

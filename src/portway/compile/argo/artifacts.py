@@ -24,22 +24,39 @@ def output_parameter_file(name: str) -> str:
     return f"{KFP_ROOT}/outputs/parameters/{name}"
 
 
-def output_key(prefix: str, name: str) -> str:
+def group_key(prefix: str, group: str) -> str:
+    """Where every output of one looped task lands when a later step collects them (dsl.Collected): the
+    collecting step downloads this one prefix, whatever the number of iterations."""
+    run = "{{workflow.name}}"
+    return f"{prefix}/{run}/{group}" if prefix else f"{run}/{group}"
+
+
+def output_key(prefix: str, name: str, group: str | None = None) -> str:
     run = "{{workflow.name}}/{{pod.name}}"
+    if group:
+        return f"{group_key(prefix, group)}/{{{{pod.name}}}}/{name}"
     return f"{prefix}/{run}/{name}" if prefix else f"{run}/{name}"
 
 
-def output_uri(bucket: str, prefix: str, name: str) -> str:
-    return f"s3://{bucket}/{output_key(prefix, name)}"
+def output_uri(bucket: str, prefix: str, name: str, group: str | None = None) -> str:
+    return f"s3://{bucket}/{output_key(prefix, name, group)}"
 
 
-def output_path(bucket: str, prefix: str, name: str) -> str:
-    return f"{LOCAL_PREFIX}{bucket}/{output_key(prefix, name)}"
+def output_path(bucket: str, prefix: str, name: str, group: str | None = None) -> str:
+    return f"{LOCAL_PREFIX}{bucket}/{output_key(prefix, name, group)}"
 
 
-def output_artifact(bucket: str, prefix: str, name: str) -> dict:
-    return {"name": name, "path": output_path(bucket, prefix, name), "archive": {"none": {}},
-            "s3": {"key": output_key(prefix, name)}}
+# Artifacts that are all metadata: KFP's executor writes no file for them (kfp/dsl/types/artifact_types.py
+# Metrics, ClassificationMetrics, SlicedClassificationMetrics log into metadata only).
+METADATA_ONLY = {"system.Metrics", "system.ClassificationMetrics", "system.SlicedClassificationMetrics"}
+
+
+def output_artifact(bucket: str, prefix: str, name: str, group: str | None = None, schema: str = "") -> dict:
+    spec = {"name": name, "path": output_path(bucket, prefix, name, group), "archive": {"none": {}},
+            "s3": {"key": output_key(prefix, name, group)}}
+    if schema in METADATA_ONLY:
+        spec["optional"] = True
+    return spec
 
 
 def key_parameter(name: str) -> str:
@@ -58,3 +75,14 @@ def input_artifact(bucket: str, name: str, optional: bool = False) -> dict:
     if optional:
         spec["optional"] = True
     return spec
+
+
+def directory_markers(bucket: str, prefix: str, group: str | None) -> list[dict]:
+    """Empty raw input artifacts whose placement creates the folders outputs are written to.
+
+    KFP's launcher creates each output's parent folder before the step runs (a container component's
+    `cp x /path/out` needs it); Argo has no such step, but it does create the folders of an input
+    artifact's path when it places the file (docs/walk-through/hardwired-artifacts.md, `raw`)."""
+    return [{"name": "kfp-output-artifacts-folder", "path": output_path(bucket, prefix, ".folder", group),
+             "raw": {"data": ""}},
+            {"name": "kfp-output-parameters-folder", "path": output_parameter_file(".folder"), "raw": {"data": ""}}]

@@ -26,6 +26,7 @@ from portway.compile.argo.ir import IR, MalformedIR, UnsupportedFeature, need, t
 KNOWN_TASK_KEYS = {"taskInfo", "inputs", "dependentTasks", "cachingOptions", "componentRef", "triggerPolicy",
                    "parameterIterator", "retryPolicy", "iteratorPolicy"}
 KNOWN_COMPONENT_KEYS = {"inputDefinitions", "outputDefinitions", "dag", "executorLabel"}
+ARTIFACT_KINDS = ("artifact", "artifact_list")
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Compiler:
         self.names: set[str] = set()
         self.cached_images: set[str] = set()
         self.pull_secrets: set[str] = set()
+        self.collected_producers: set[str] = set()  # IR tasks whose artifacts a later step collects
 
     def warn(self, message: str) -> None:
         if message not in self.warnings:
@@ -70,10 +72,8 @@ class Compiler:
         result = {}
         for group in ("parameters", "artifacts"):
             for input_name, definition in definitions.get(group, {}).items():
-                kfp_type = definition.get("parameterType", "STRING") if group == "parameters" else "artifact"
-                if definition.get("isArtifactList"):
-                    raise UnsupportedFeature(f"task {name!r}: input {input_name!r} is a list of artifacts "
-                                             "(dsl.Collected), which the Argo target does not support yet.")
+                kfp_type = definition.get("parameterType", "STRING") if group == "parameters" else (
+                    "artifact_list" if definition.get("isArtifactList") else "artifact")
                 spec = given.get(group, {}).get(input_name)
                 if spec is not None:
                     result[input_name] = self.resolve(spec, kfp_type, scope, name)
@@ -89,8 +89,9 @@ class Compiler:
         if "componentInputParameter" in spec or "componentInputArtifact" in spec:
             ref = scope.resolve(spec.get("componentInputParameter") or spec["componentInputArtifact"],
                                 spec.get("parameterExpressionSelector"))
-            return ref if ref.kfp_type == "artifact" or kfp_type == "artifact" else refs.Ref(
-                ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr)
+            if ref.kfp_type in ARTIFACT_KINDS or kfp_type in ARTIFACT_KINDS:
+                return ref
+            return refs.Ref(ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr, ref.collected_key)
         if "runtimeValue" in spec:
             value = need(spec["runtimeValue"], "constant", f"task {consumer!r} input")
             text = values.render(value, kfp_type)
@@ -208,6 +209,8 @@ class Compiler:
             if ref.kfp_type == "artifact":
                 result.append({"name": artifacts.key_parameter(input_name),
                                "value": refs.tag(artifacts.key_expression(self.options.bucket, ref.uri_expr))})
+            elif ref.kfp_type == "artifact_list":
+                result.append({"name": artifacts.key_parameter(input_name), "value": ref.collected_key})
         return result
 
     def convert_executor_task(self, name, task, component, inputs, task_conditions, depends, scope) -> None:
@@ -235,9 +238,7 @@ class Compiler:
     def convert_loop(self, name, task, component, inputs, task_conditions, depends, scope) -> None:
         iterator = task["parameterIterator"]
         item_input = need(iterator, "itemInput", f"loop {name!r}.parameterIterator", str)
-        if component.get("outputDefinitions"):
-            raise UnsupportedFeature(f"loop {name!r} has outputs (dsl.Collected), which the Argo target does not "
-                                     "support yet.")
+        collected = self.collected_outputs(component, name)
         body_name = self.unique(f"{name}-body")
         used: dict[str, tuple[str, refs.Ref]] = {}  # body input -> (argument, its Ref inside the body)
         definitions = component.get("inputDefinitions", {})
@@ -262,14 +263,21 @@ class Compiler:
                 raise UnsupportedFeature(f"loop {name!r}: its body reads {input_name!r}, which the loop does not receive.")
             outer = inputs[input_name]
             inner = (refs.input_artifact(input_name) if outer.kfp_type == "artifact"
-                     else refs.input_parameter(input_name, outer.kfp_type))
+                     else refs.input_parameter(input_name, outer.kfp_type, outer.collected_key))
             used[input_name] = (outer.argument(), inner)
             return inner
 
         body = Scope(resolve=body_input, conditions=[], depends={}, tasks=[])
-        self.convert_dag(component, body, f"loop {name!r}")
-        self.templates.append({"name": body_name, "inputs": {"parameters": [{"name": n} for n in sorted(used)]},
-                               "dag": {"tasks": body.tasks}} if used else {"name": body_name, "dag": {"tasks": body.tasks}})
+        inner_outputs = self.convert_dag(component, body, f"loop {name!r}")
+        body_template = {"name": body_name, "dag": {"tasks": body.tasks}}
+        if used:
+            body_template["inputs"] = {"parameters": [{"name": n} for n in sorted(used)]}
+        if collected:
+            # Each iteration's value as the body's output; Argo lists them all on the loop task.
+            body_template["outputs"] = {"parameters": [
+                {"name": out, "valueFrom": {"expression": refs.iteration_value(inner_outputs[out])}}
+                for out in sorted(collected)]}
+        self.templates.append(body_template)
         items = need(iterator, "items", f"loop {name!r}.parameterIterator", dict)
         loop = {}
         if "raw" in items:
@@ -290,6 +298,8 @@ class Compiler:
                 depends = {**depends, outer.producer: f"{outer.producer}.Succeeded"}
         arguments = [{"name": n, "value": used[n][0]} for n in sorted(used)]
         argo_name = self.unique(name)
+        outputs_spec = [{"name": out, "valueFrom": {"parameter": f"{{{{tasks.iteration.outputs.parameters.{out}}}}}"}}
+                        for out in sorted(collected)]
         parallelism = task.get("iteratorPolicy", {}).get("parallelismLimit")
         if not parallelism:
             scope.tasks.append(self.dag_task(argo_name, body_name, arguments, depends, task_conditions, **loop))
@@ -307,11 +317,39 @@ class Compiler:
                         "dag": {"tasks": [self.dag_task("iteration", body_name, inner_args, {}, [], **loop)]}}
             if outer_args:
                 template["inputs"] = {"parameters": [{"name": a["name"]} for a in outer_args]}
+            if outputs_spec:
+                template["outputs"] = {"parameters": outputs_spec}
             self.templates.append(template)
             scope.tasks.append(self.dag_task(argo_name, driver, outer_args, depends, task_conditions))
         term = f"{argo_name}.Succeeded"
         scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
         scope.outputs[name] = {}
+        for out, kind in collected.items():
+            key = None
+            if kind == "artifact_list":
+                inner = inner_outputs[out]
+                group = inner.collected_key or (artifacts.group_key(self.options.prefix, inner.producer)
+                                                if inner.producer else None)
+                if group is None:
+                    raise UnsupportedFeature(f"loop {name!r}: output {out!r} collects artifacts that no step in the "
+                                             "loop produces.")
+                key = group
+            scope.outputs[name][out] = refs.loop_output(argo_name, out, kind, key)
+
+    def collected_outputs(self, component: dict, loop: str) -> dict[str, str]:
+        """The loop's dsl.Collected outputs (name -> LIST or artifact_list); marks the steps that produce
+        collected artifacts so that their outputs land under one prefix (artifacts.group_key)."""
+        definitions = component.get("outputDefinitions", {})
+        kinds = {n: "LIST" for n in definitions.get("parameters", {})}
+        kinds.update({n: "artifact_list" for n in definitions.get("artifacts", {})})
+        dag_outputs = component.get("dag", {}).get("outputs", {})
+        for spec in dag_outputs.get("artifacts", {}).values():
+            for selector in spec.get("artifactSelectors", []):
+                self.collected_producers.add(selector.get("producerSubtask", ""))
+        unknown = sorted(set(kinds) - set(dag_outputs.get("parameters", {})) - set(dag_outputs.get("artifacts", {})))
+        if unknown:
+            raise MalformedIR(f"pipeline IR: loop {loop!r} declares output {unknown[0]!r}, which its DAG does not set.")
+        return kinds
 
 
 def _lookup(inputs: dict[str, refs.Ref], name: str, selector: str | None, consumer: str) -> refs.Ref:

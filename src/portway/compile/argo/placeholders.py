@@ -5,6 +5,7 @@ placeholders in sdk/python/kfp/dsl/placeholders.py); here Argo's templating does
   {{$}}                                        the executor input JSON (executor_input below)
   {{$.inputs.parameters['x']}}                 {{inputs.parameters.x}} (the value's Argo string)
   {{$.inputs.artifacts['a'].path|uri|metadata}} /s3/<bucket>/<key>, its URI, its metadata JSON
+  {{$.inputs.artifacts['a'].metadata['k']}}    one metadata field as text
   {{$.outputs.artifacts['o'].path|uri|metadata}} the output's /s3 path, its URI, {}
   {{$.outputs.parameters['p'].output_file}}    a file Argo reads back as output parameter p
   {"Concat": [...]}, {"IfPresent": {...}}     joined / chosen at compile time (each task has its own
@@ -38,7 +39,7 @@ RUN_IDENTITY = re.compile(r"\{\{\$\.pipeline_(job_name|job_resource_name|job_uui
 RUN_VARIABLES = re.compile(r"\{\{(workflow\.(name|uid|creationTimestamp|scheduledTime)|pod\.name)\}\}")
 _PLACEHOLDER = re.compile(r"\{\{\$(\.[^}]*)?\}\}")
 _INPUT_PARAMETER = re.compile(r"\$\.inputs\.parameters\['([^']+)'\]")
-_ARTIFACT = re.compile(r"\$\.(inputs|outputs)\.artifacts\['([^']+)'\]\.(path|uri|metadata)")
+_ARTIFACT = re.compile(r"\$\.(inputs|outputs)\.artifacts\['([^']+)'\]\.(path|uri|metadata)(?:\['([^']+)'\])?")
 _OUTPUT_FILE = re.compile(r"\$\.outputs\.parameters\['([^']+)'\]\.output_file")
 
 
@@ -72,6 +73,7 @@ class Context:
     input_artifacts: set[str]  # passed input artifacts
     executor_input: Callable[[], str]
     output_files: set[str]  # output parameters that come from files (filled in as placeholders name them)
+    group: str | None = None  # outputs collected by a later step land under one prefix (artifacts.group_key)
 
     def present(self, name: str) -> bool:
         return name in self.parameter_types or name in self.input_artifacts
@@ -122,12 +124,12 @@ def resolve(text: str, context: Context) -> str:
             return f"{{{{inputs.parameters.{name}}}}}"
         found = _ARTIFACT.fullmatch(body)
         if found:
-            side, name, field = found.groups()
+            side, name, field, key = found.groups()
             if side == "outputs":
                 if field == "metadata":
-                    return "{}"
+                    return "" if key else "{}"
                 return (artifacts.output_path if field == "path" else artifacts.output_uri)(
-                    context.bucket, context.prefix, name)
+                    context.bucket, context.prefix, name, context.group)
             if name not in context.input_artifacts:
                 return ""
             value = f"inputs.parameters{index(name)}"
@@ -135,6 +137,8 @@ def resolve(text: str, context: Context) -> str:
                 return f"{artifacts.LOCAL_PREFIX}{context.bucket}/{{{{inputs.parameters.{artifacts.key_parameter(name)}}}}}"
             if field == "uri":
                 return tag(f"jsonpath({value}, '$.uri')")
+            if key:  # one metadata field, as text (Sprig's toString: a string as is, a number printed)
+                return tag(f"sprig.toString(jsonpath({value}, {string_literal('$.metadata.' + key)}))")
             return tag(f"toJson({typed_expr(value, 'artifact')}.metadata)")
         found = _OUTPUT_FILE.fullmatch(body)
         if found:
@@ -145,12 +149,13 @@ def resolve(text: str, context: Context) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def executor_input(parameters: dict[str, str], input_artifacts: list[str], output_parameters: list[str],
-                   output_artifacts: dict[str, dict], bucket: str, prefix: str) -> str:
+def executor_input(parameters: dict[str, str], input_artifacts: dict[str, bool], output_parameters: list[str],
+                   output_artifacts: dict[str, dict], bucket: str, prefix: str, group: str | None = None) -> str:
     """KFP's ExecutorInput (pipeline_spec.proto) as one string Argo assembles at run time.
 
-    The fixed parts are JSON written here; values enter only through expression tags, whose results
-    Argo JSON-escapes (util/template/expression_template.go), so no value can break the document.
+    The fixed parts are JSON written here; values enter only through expression tags and parameters
+    that hold JSON, whose text Argo JSON-escapes (util/template/expression_template.go), so no value can
+    break the document. `input_artifacts` maps each passed artifact input to whether it is a list.
     """
     if parameters:
         members = ", ".join(f"{string_literal(n)}: {typed_expr(f'inputs.parameters{index(n)}', t)}"
@@ -158,12 +163,14 @@ def executor_input(parameters: dict[str, str], input_artifacts: list[str], outpu
         values = tag(f"toJson({{{members} }})")
     else:
         values = "{}"
-    arts = ", ".join(f'"{n}": {{"artifacts": [{{{{inputs.parameters.{n}}}}}]}}' for n in sorted(input_artifacts))
+    arts = ", ".join(
+        f'"{n}": {{"artifacts": {{{{inputs.parameters.{n}}}}}}}' if is_list
+        else f'"{n}": {{"artifacts": [{{{{inputs.parameters.{n}}}}}]}}' for n, is_list in sorted(input_artifacts.items()))
     outputs_parameters = ", ".join(
         f'"{n}": {{"outputFile": "{artifacts.output_parameter_file(n)}"}}' for n in sorted(output_parameters))
     outputs_artifacts = ", ".join(
         f'"{n}": {{"artifacts": [{{"name": "{n}", "type": {json.dumps(t, sort_keys=True)}, '
-        f'"uri": "{artifacts.output_uri(bucket, prefix, n)}", "metadata": {{}}}}]}}'
+        f'"uri": "{artifacts.output_uri(bucket, prefix, n, group)}", "metadata": {{}}}}]}}'
         for n, t in sorted(output_artifacts.items()))
     text = (f'{{"inputs": {{"parameterValues": {values}, "artifacts": {{{arts}}}}}, '
             f'"outputs": {{"parameters": {{{outputs_parameters}}}, "artifacts": {{{outputs_artifacts}}}, '

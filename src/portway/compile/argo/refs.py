@@ -37,6 +37,7 @@ class Ref:
     producer: str | None = None  # the Argo task (same DAG) that must succeed first
     text: str | None = None  # a plain form (literal or simple `{{...}}` tag) when one exists
     uri_expr: str | None = None  # for artifacts: the URI alone
+    collected_key: str | None = None  # for a list of artifacts (dsl.Collected): the S3 prefix holding them all
 
     def argument(self) -> str:
         return self.text if self.text is not None else tag(self.expr)
@@ -51,8 +52,9 @@ def workflow_parameter(name: str, kfp_type: str) -> Ref:
     return Ref(f"workflow.parameters{index(name)}", kfp_type, text=f"{{{{workflow.parameters.{name}}}}}")
 
 
-def input_parameter(name: str, kfp_type: str) -> Ref:
-    return Ref(f"inputs.parameters{index(name)}", kfp_type, text=f"{{{{inputs.parameters.{name}}}}}")
+def input_parameter(name: str, kfp_type: str, collected_key: str | None = None) -> Ref:
+    return Ref(f"inputs.parameters{index(name)}", kfp_type, text=f"{{{{inputs.parameters.{name}}}}}",
+               collected_key=collected_key)
 
 
 def executor_output(task: str) -> str:
@@ -91,6 +93,26 @@ def artifact_from_uri(uri: Ref, name: str, metadata: dict | None = None) -> Ref:
     meta = _expr_literal(metadata or {})
     return Ref(f"toJson({{'name': {string_literal(name)}, 'uri': {uri.expr}, 'metadata': {meta} }})", "artifact",
                producer=uri.producer, uri_expr=uri.expr)
+
+
+def iteration_value(ref: Ref) -> str:
+    """What one loop iteration reports for dsl.Collected. Argo lists every iteration's output parameter on
+    the loop task, keeping objects and lists as JSON but any other value as a JSON string
+    (workflow/controller: aggregatedJsonValueList), so a parameter is wrapped as {"v": value} to keep its
+    type; an artifact is already an object."""
+    if ref.kfp_type in ("artifact", "artifact_list"):
+        return ref.expr
+    return f"toJson({{'v': {typed(ref)} }})"
+
+
+def loop_output(loop_task: str, output: str, kfp_type: str, collected_key: str | None = None) -> Ref:
+    """A dsl.Collected output: Argo's JSON list of every iteration's value (docs/variables.md, DAG templates:
+    `tasks.<TASK>.outputs.parameters.<NAME>` of a looped task)."""
+    listed = f"tasks{index(loop_task)}.outputs.parameters{index(output)}"
+    if kfp_type == "artifact_list":
+        return Ref(listed, kfp_type, producer=loop_task, text=f"{{{{tasks.{loop_task}.outputs.parameters.{output}}}}}",
+                   collected_key=collected_key)
+    return Ref(f"toJson(jsonpath({listed}, '$[*].v'))", kfp_type, producer=loop_task)
 
 
 def input_artifact(name: str) -> Ref:

@@ -33,16 +33,21 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
           container: dict, inputs: dict[str, refs.Ref], per_run: set[str]) -> Built:
     options, warn = compiler.options, compiler.warn
     outputs = component.get("outputDefinitions", {})
-    parameter_types = {n: r.kfp_type for n, r in inputs.items() if r.kfp_type != "artifact"}
-    input_artifacts = sorted(n for n, r in inputs.items() if r.kfp_type == "artifact")
+    parameter_types = {n: r.kfp_type for n, r in inputs.items() if r.kfp_type not in ("artifact", "artifact_list")}
+    artifact_lists = {n: r.kfp_type == "artifact_list" for n, r in inputs.items()
+                      if r.kfp_type in ("artifact", "artifact_list")}
+    input_artifacts = sorted(artifact_lists)
+    # Outputs a later step collects (dsl.Collected) land under one prefix per task (artifacts.group_key);
+    # caching stays off for it, as a cached iteration's outputs would lie under an earlier run's prefix.
+    group = template_name if task_name in compiler.collected_producers else None
     output_parameters = sorted(outputs.get("parameters", {}))
     output_artifacts = {n: d.get("artifactType", {}) for n, d in sorted(outputs.get("artifacts", {}).items())}
     is_python = python.is_python_component(container)
     context = placeholders.Context(
         task=task_name, kind=options.kind, bucket=options.bucket, prefix=options.prefix,
-        parameter_types=parameter_types, input_artifacts=set(input_artifacts), output_files=set(),
-        executor_input=lambda: placeholders.executor_input(parameter_types, input_artifacts, output_parameters,
-                                                           output_artifacts, options.bucket, options.prefix),
+        parameter_types=parameter_types, input_artifacts=set(input_artifacts), output_files=set(), group=group,
+        executor_input=lambda: placeholders.executor_input(parameter_types, artifact_lists, output_parameters,
+                                                           output_artifacts, options.bucket, options.prefix, group),
     )
     command = [t for item in container.get("command", []) for t in placeholders.expand(item, context)]
     args = [t for item in container.get("args", []) for t in placeholders.expand(item, context)]
@@ -91,13 +96,17 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
             value_from["default"] = ""
         output_specs.append({"name": name, "valueFrom": value_from})
 
-    seed = {"artifacts": {n: {"artifacts": [{"name": n, "uri": artifacts.output_uri(options.bucket, options.prefix, n),
+    seed = {"artifacts": {n: {"artifacts": [{"name": n, "uri": artifacts.output_uri(options.bucket, options.prefix, n,
+                                                                                    group),
                                              "metadata": {}}]} for n in output_artifacts}}
     input_parameters = [{"name": n} for n in sorted(parameter_types)]
     input_parameters += [{"name": p} for n in input_artifacts for p in (n, artifacts.key_parameter(n))]
-    input_artifact_specs = [artifacts.input_artifact(options.bucket, n) for n in input_artifacts]
+    input_artifact_specs = [artifacts.input_artifact(options.bucket, n, optional=artifact_lists[n])
+                            for n in input_artifacts]
     input_artifact_specs.append({"name": SEED, "path": artifacts.EXECUTOR_OUTPUT_FILE,
                                  "raw": {"data": json.dumps(seed, sort_keys=True)}})
+    if not is_python:  # KFP's Python executor makes its output folders itself
+        input_artifact_specs += artifacts.directory_markers(options.bucket, options.prefix, group)
 
     labels = {"portway.dev/run": "{{workflow.name}}", "portway.dev/step": _label(task_name)}
     labels.update(platform.get("podMetadata", {}).get("labels", {}))
@@ -109,8 +118,9 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     if not input_parameters:
         del template["inputs"]["parameters"]
     if output_artifacts:
-        template["outputs"]["artifacts"] = [artifacts.output_artifact(options.bucket, options.prefix, n)
-                                            for n in output_artifacts]
+        template["outputs"]["artifacts"] = [
+            artifacts.output_artifact(options.bucket, options.prefix, n, group, t.get("schemaTitle", ""))
+            for n, t in output_artifacts.items()]
     template.update(kubernetes.template_settings(platform, task_name, warn))
     volumes = [{"name": "kfp-s3", "emptyDir": {}}, *extra_volumes]
     template["volumes"] = volumes
@@ -122,6 +132,10 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
         template["retryStrategy"] = strategy
     template["container"] = body
     caching_options = task.get("cachingOptions", {})
+    if caching_options.get("enableCache") and group:
+        warn(f"task {task_name!r}: its artifacts are collected (dsl.Collected), so it is not cached on Argo: a "
+             "cached iteration's artifacts would lie under an earlier run's prefix")
+        caching_options = {}
     if caching_options.get("enableCache"):
         key_inputs = [p["name"] for p in input_parameters if p["name"] not in per_run]
         template["memoize"] = caching.memoize(body, caching_options.get("cacheKey"), key_inputs,
