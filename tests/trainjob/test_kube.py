@@ -92,3 +92,23 @@ def test_gpu_jobs_ask_for_the_gpu_pool(schemas_dir):
     assert pod["template"]["spec"]["template"]["spec"]["nodeSelector"] == {"portway.dev/node-pool": "gpu"}
     assert job["spec"]["trainer"]["resourcesPerNode"]["limits"]["nvidia.com/gpu"] == "1"
     assert not any(e["name"].startswith("AWS_SECRET") for e in job["spec"]["trainer"].get("env", []))
+
+
+def test_a_stopped_train_pod_deletes_its_trainjob(shards, tmp_path, schemas_dir):
+    """Kubernetes stops a pod with SIGTERM; the wait ends and the TrainJob is deleted, not orphaned."""
+
+    class StoppedWhileWaiting(FakeCustomObjectsApi):
+        def get_namespaced_custom_object(self, *args):
+            os.kill(os.getpid(), signal.SIGTERM)
+            return super().get_namespaced_custom_object(*args)
+
+    before = signal.getsignal(signal.SIGTERM)
+    trainer = FakeTrainer(schemas_dir, tmp_path)
+    api = StoppedWhileWaiting(trainer)
+    try:
+        with pytest.raises(WorkerFailed, match=r"stopped \(SIGTERM\)"):
+            _train(shards, tmp_path, api)
+    finally:
+        trainer.close()
+    assert api.deleted == [api.created[0]["metadata"]["name"]]
+    assert signal.getsignal(signal.SIGTERM) == before  # the pod's own handler is back

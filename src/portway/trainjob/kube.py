@@ -10,9 +10,12 @@ TrainJob is deleted once it has finished (or when the pod is stopped), so none o
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -96,6 +99,23 @@ def wait_for(api, namespace: str, name: str, deadline_seconds: float, poll: floa
         time.sleep(poll)
 
 
+@contextlib.contextmanager
+def _stopped_by_sigterm():
+    """Kubernetes stops a pod with SIGTERM: turn it into an exception, so the TrainJob is deleted."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum, frame):
+        raise WorkerFailed("the train pod was stopped (SIGTERM) while its TrainJob ran; the TrainJob is deleted")
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def train_with_trainjob(workers: int, gpus: int, train_uri: str, validation_uri: str, profile_uri: str, model,
                         settings: dict, api=None, namespace: str | None = None, poll: float = POLL_SECONDS) -> dict:
     """Create the TrainJob, wait, copy the model into `model.path`; returns rank 0's training record."""
@@ -114,10 +134,11 @@ def train_with_trainjob(workers: int, gpus: int, train_uri: str, validation_uri:
     created = api.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body)
     name = created["metadata"]["name"]
     print(f"portway train: created TrainJob {namespace}/{name} ({workers} nodes)", flush=True)
-    try:
-        wait_for(api, namespace, name, DEFAULT_DEADLINE_SECONDS, poll)
-    finally:
-        api.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
+    with _stopped_by_sigterm():
+        try:
+            wait_for(api, namespace, name, DEFAULT_DEADLINE_SECONDS, poll)
+        finally:
+            api.delete_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, name)
     out = Path(model.path)
     out.mkdir(parents=True, exist_ok=True)
     store = open_store(model_uri)
