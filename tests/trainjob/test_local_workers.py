@@ -143,3 +143,44 @@ def test_a_node_with_two_gpus_runs_two_workers_on_halves_of_its_shard(tmp_path, 
         assert f"worker {rank} of 4" in out and f"joined as rank {rank}" in out
     assert "GPU(s) requested but no CUDA device" in out
     assert (tmp_path / "model" / "model.json").is_file()
+
+
+def test_workers_die_with_a_killed_supervisor(tmp_path):
+    """A step process killed outright (SIGKILL, no cleanup) leaves no worker training on, orphaned."""
+    import subprocess
+    import time
+
+    from portway.datasets.generate import generate
+
+    split = _split(generate(tmp_path / "data.parquet", rows=30_000, seed=9), tmp_path / "split", 2)
+    args = worker_arguments(split["train"], split["validation"], split["profile_path"], str(tmp_path / "model"),
+                            {"num_boost_round": 5000, "early_stopping_rounds": 0})
+    supervisor = subprocess.Popen([sys.executable, "-c", "import sys; from portway.trainjob.local import "
+                                   "run_local_workers; run_local_workers(2, sys.argv[1:])", *args],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for line in supervisor.stdout:  # both workers are training
+        if "joined as rank 1" in line:
+            break
+    workers = [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit() and _parent(p) == supervisor.pid]
+    assert len(workers) == 2
+    supervisor.kill()
+    supervisor.wait()
+    deadline = time.monotonic() + 30
+    while any(Path(f"/proc/{pid}").exists() and _state(pid) != "Z" for pid in workers):
+        assert time.monotonic() < deadline, "a worker outlived its supervisor"
+        time.sleep(0.1)
+    assert not (tmp_path / "model").exists()
+
+
+def _parent(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rpartition(")")[2].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return "gone"

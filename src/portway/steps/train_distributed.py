@@ -350,14 +350,35 @@ def _run_node(args, env: WorkerEnv, argv: list[str]) -> int:
 
     commands = [[sys.executable, "-m", "portway.steps.train_distributed", *argv, f"--local-rank={i}"]
                 for i in range(per_node)]
-    supervise(commands, [dict(os.environ) for _ in commands], [f"GPU worker {i}" for i in range(per_node)],
+    supervise(commands, [{**os.environ, DIE_WITH_PARENT_ENV: str(os.getpid())} for _ in commands],
+              [f"GPU worker {i}" for i in range(per_node)],
               timeout=args.connect_timeout + 24 * 3600)
     return 0
+
+
+# Set by a local supervisor (portway.trainjob.local, a node's GPU workers): a worker whose
+# supervisor is killed dies with it instead of training on, orphaned.
+DIE_WITH_PARENT_ENV = "PORTWAY_DIE_WITH_PARENT"
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """The variable holds the supervisor's pid; die with it (Linux's parent-death signal)."""
+    supervisor = os.environ.get(DIE_WITH_PARENT_ENV, "")
+    if not supervisor.isdigit() or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != int(supervisor):  # the supervisor was gone before the call
+        sys.exit(1)
 
 
 def main(argv: list[str] | None = None) -> int:
     from portway.errors import PortwayError
 
+    die_with_parent()
     argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
     try:

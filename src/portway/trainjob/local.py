@@ -15,6 +15,7 @@ import sys
 
 from portway.steps.train_distributed import (
     DEFAULT_COLLECTIVE_TIMEOUT,
+    DIE_WITH_PARENT_ENV,
     ENV_NUM_WORKER,
     ENV_TASK_ID,
     ENV_TRACKER_PORT,
@@ -54,7 +55,8 @@ def run_local_workers(nodes: int, worker_args: list[str], gpus: int = 0,
     # The workers share this machine's cores: split them, and let idle OpenMP threads sleep
     # instead of spinning while a worker waits on its peers' all-reduce.
     nthread = max(1, (os.cpu_count() or 1) // (nodes * max(gpus, 1)))
-    envs = [{**env, "OMP_WAIT_POLICY": "PASSIVE"} for env in worker_environments(nodes, gpus, free_loopback_port())]
+    envs = [{**env, "OMP_WAIT_POLICY": "PASSIVE", DIE_WITH_PARENT_ENV: str(os.getpid())}
+            for env in worker_environments(nodes, gpus, free_loopback_port())]
     args = [*worker_args, f"--gpus={gpus}", f"--nthread={nthread}", f"--connect-timeout={connect_timeout}",
             f"--collective-timeout={collective_timeout}"]
     command = [sys.executable, "-m", "portway.steps.train_distributed", *args]
