@@ -147,7 +147,11 @@ def run_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str,
     """One task/step (or one loop iteration): `when`, then the template."""
     node = _prepare_child(run, name, holder, dropped, boundary_id, scope)
     if isinstance(node, dict):
-        return slots.run(lambda: run.execute_template(name, holder, node, boundary_id), ticket)
+        def execute():
+            run.thread_scope.volumes = scope
+            return run.execute_template(name, holder, node, boundary_id)
+
+        return slots.run(execute, ticket)
     slots.skip(ticket)
     return node
 

@@ -180,6 +180,7 @@ class Run:
         self.globals = Scope()
         self.global_outputs: dict[str, list] = {"parameters": [], "artifacts": []}
         self.fired_hooks: set[str] = set()
+        self.thread_scope = threading.local()  # the scope of the task/step a thread is running
         self.lock = threading.RLock()
         self.wf_slots = threading.BoundedSemaphore(int(self.spec["parallelism"])) if self.spec.get(
             "parallelism") else None
@@ -612,7 +613,9 @@ class Run:
         for claim in self.spec.get("volumeClaimTemplates") or []:
             volumes.append({"name": claim["metadata"]["name"],
                             "persistentVolumeClaim": {"claimName": f"{self.name}-{claim['metadata']['name']}"}})
-        return substitute(volumes, getattr(self, "volume_scope", self.globals), allow_unresolved=True)
+        # dag.go/steps.go substituteParamsInVolumes: spec.volumes see the calling task's or step's scope
+        scope = getattr(self.thread_scope, "volumes", None)
+        return substitute(volumes, self.globals.merged(scope) if scope else self.globals, allow_unresolved=True)
 
     def volume_dir(self, volume: dict, podroot: Path, mount: dict) -> Path:
         if "emptyDir" in volume:

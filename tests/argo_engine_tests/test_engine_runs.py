@@ -261,3 +261,15 @@ def test_validation_checks_output_references(engine):
     templates[0]["dag"]["tasks"][1]["arguments"]["parameters"][0]["value"] = "{{tasks.a.outputs.parameters.o}}"
     result = engine.run(wf(templates))
     assert result.phase == "Failed" and "is not an ancestor" in result.message
+
+
+def test_workflow_volumes_see_the_task_scope(engine):
+    # dag.go resolveDependencyReferences -> substituteParamsInVolumes: spec.volumes resolved per task
+    templates = [dag({"name": "p", "template": "pick"}, {"name": "c", "template": "read", "depends": "p"}),
+                 sh("pick", "echo cfg > /tmp/n", outputs={"parameters": [{"name": "n", "valueFrom": {"path": "/tmp/n"}}]}),
+                 {"name": "read", "container": {"image": SH, "command": ["cat", "/cfg/mode"],
+                                                "volumeMounts": [{"name": "v", "mountPath": "/cfg"}]}}]
+    spec = wf(templates, volumes=[{"name": "v", "configMap": {"name": "{{tasks.p.outputs.parameters.n}}"}}])
+    result = engine.run(spec)
+    assert result.phase == "Succeeded", result.message
+    assert result.node("c").outputs["result"] == "fast"
