@@ -335,3 +335,31 @@ def test_container_components_get_their_output_folders_and_metrics_need_no_file(
     evaluate = templates(convert_ir(load_ir("continuous-training"), ArgoOptions())[0])["evaluate"]
     optional = {a["name"] for a in evaluate["outputs"]["artifacts"] if a.get("optional")}
     assert optional == {"metrics", "classification_metrics"}
+
+
+def test_exit_handlers_are_exit_hooks_with_the_groups_final_status(schemas_dir):
+    from kfp import dsl
+
+    @dsl.component(base_image="python:3.11-slim")
+    def work(text: str) -> str:
+        return text
+
+    @dsl.component(base_image="python:3.11-slim")
+    def notify(channel: str, status: dsl.PipelineTaskFinalStatus) -> str:
+        return f"{channel}:{status.state}"
+
+    @dsl.pipeline(name="with-exit")
+    def with_exit(text: str = "hi"):
+        with dsl.ExitHandler(notify(channel="#ops")):
+            work(text=text)
+
+    document, _ = compiled(with_exit)
+    strict(document, schemas_dir)
+    (group,) = [t for t in tasks(document).values() if t["template"].endswith("-dag")]
+    # The group stays one DAG task (its failure fails the run); the exit task is its exit hook.
+    hook = group["hooks"]["exit"]
+    assert hook["template"] == "notify" and "notify" not in tasks(document)
+    status = {a["name"]: a["value"] for a in hook["arguments"]["parameters"]}["status"]
+    assert f"tasks[\"{group['name']}\"].status == 'Failed'" in status and "'state':" in status
+    assert '"status": {{=toJson({' not in templates(document)["notify"]["container"]["args"][1]
+    assert "jsonpath(inputs.parameters[\"status\"], '$')" in templates(document)["notify"]["container"]["args"][1]

@@ -19,7 +19,6 @@ from portway.compile.argo import (
     MAX_DOCUMENT_BYTES,
     ArgoOptions,
     ArgoTargetWarning,
-    UnsupportedFeature,
     check_size,
     compile_argo,
 )
@@ -294,16 +293,6 @@ def test_settings_the_argo_target_cannot_express_are_named_in_warnings():
     assert {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token", "optional": False}}} in (
         body(template)["env"])
     assert "resources" not in body(template)  # none in the IR, none on Argo (as on KFP)
-
-
-def test_exit_handlers_are_refused_with_a_reason():
-    @dsl.pipeline(name="with-exit")
-    def with_exit():
-        with dsl.ExitHandler(echo(text="bye")):
-            echo(text="hi")
-
-    with pytest.raises(UnsupportedFeature, match="ExitHandler"):
-        compile_argo(with_exit)
 
 
 @pytest.mark.parametrize("options, message", [

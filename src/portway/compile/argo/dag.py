@@ -39,6 +39,8 @@ class Scope:
     tasks: list[dict]
     outputs: dict[str, dict[str, refs.Ref]] = field(default_factory=dict)
     leaves: dict[str, dict[str, str]] = field(default_factory=dict)  # IR task -> {Argo task: depends term}
+    hooks: dict[str, str] = field(default_factory=dict)  # IR task -> the exit task that runs as its exit hook
+    argo_task: dict[str, dict] = field(default_factory=dict)  # IR task -> its one Argo DAG task (when it has one)
 
 
 class Compiler:
@@ -92,6 +94,9 @@ class Compiler:
             if ref.kfp_type in ARTIFACT_KINDS or kfp_type in ARTIFACT_KINDS:
                 return ref
             return refs.Ref(ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr, ref.collected_key)
+        if "taskFinalStatus" in spec:
+            return self.final_status(need(spec["taskFinalStatus"], "producerTask", f"task {consumer!r} input", str),
+                                     scope, consumer)
         if "runtimeValue" in spec:
             value = need(spec["runtimeValue"], "constant", f"task {consumer!r} input")
             text = values.render(value, kfp_type)
@@ -121,8 +126,14 @@ class Compiler:
     # -- DAGs ----------------------------------------------------------------------------------------------
     def convert_dag(self, component: dict, scope: Scope, where: str) -> dict[str, refs.Ref]:
         tasks = self.ir.dag_tasks(component, where)
+        hooks = exit_hooks(tasks)
+        scope.hooks = hooks
         for name in topological(tasks, where):
+            if name in hooks.values():
+                continue  # converted with the task it is the exit hook of
             self.convert_task(name, tasks[name], scope)
+            if name in hooks:
+                self.convert_exit_hook(hooks[name], tasks[hooks[name]], name, scope)
         outputs = {}
         dag = component["dag"]
         for group in ("parameters", "artifacts"):
@@ -173,14 +184,23 @@ class Compiler:
         for upstream in task.get("dependentTasks", []):
             depends.update(scope.leaves.get(upstream, {}))
         trigger = task.get("triggerPolicy", {})
-        if trigger.get("strategy") not in (None, "ALL_UPSTREAM_TASKS_SUCCEEDED"):
-            raise UnsupportedFeature(f"task {name!r}: trigger strategy {trigger['strategy']} (dsl.ExitHandler) is not "
-                                     "supported by the Argo target yet.")
+        if trigger.get("strategy") == "ALL_UPSTREAM_TASKS_COMPLETED":
+            # ignore_upstream_failure() with several upstreams: run once each has ended, whatever its phase
+            # (docs/enhanced-depends-logic.md). The run's phase then follows this task, not the failed one.
+            self.warn(f"task {name!r} runs after its upstream tasks whatever their outcome; on Argo the run then "
+                      "ends with this task's phase, where KFP reports the upstream failure")
+            for upstream in task.get("dependentTasks", []):
+                for argo in scope.leaves.get(upstream, {}):
+                    depends[argo] = "(" + " || ".join(f"{argo}.{p}" for p in COMPLETED) + ")"
+        elif trigger.get("strategy") not in (None, "ALL_UPSTREAM_TASKS_SUCCEEDED"):
+            raise UnsupportedFeature(f"task {name!r}: trigger strategy {trigger['strategy']} is not supported.")
         task_conditions = list(scope.conditions)
         if trigger.get("condition"):
             task_conditions.append(conditions.translate(trigger["condition"], inputs, name))
         if "parameterIterator" in task:
             self.convert_loop(name, task, component, inputs, task_conditions, depends, scope)
+        elif "dag" in component and name in scope.hooks:
+            self.convert_group_template(name, component, inputs, task_conditions, depends, scope)
         elif "dag" in component:
             child = Scope(resolve=lambda n, sel, v=inputs, c=name: _lookup(v, n, sel, c), conditions=task_conditions,
                           depends=depends, tasks=scope.tasks)
@@ -231,9 +251,82 @@ class Compiler:
         self.cached_images |= built.images
         self.pull_secrets |= built.pull_secrets
         scope.tasks.append(self.dag_task(argo_name, argo_name, self.arguments(inputs), depends, task_conditions))
+        scope.argo_task[name] = scope.tasks[-1]
         scope.outputs[name] = built.outputs
         term = f"{argo_name}.Succeeded"
         scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
+
+    def final_status(self, producer: str, scope: Scope, consumer: str) -> refs.Ref:
+        """dsl.PipelineTaskFinalStatus of `producer`, from its Argo task's phase (docs/variables.md
+        `tasks.<TASK>.status`), in the shape KFP's executor reads (kfp/dsl/executor.py)."""
+        argo = scope.argo_task.get(producer)
+        if argo is None:
+            raise UnsupportedFeature(f"task {consumer!r} reads the final status of {producer!r}, which is not one Argo "
+                                     "task here (an exit handler's exit task must be its only reader).")
+        status = f"tasks{refs.index(argo['name'])}.status"
+        failed = f"({status} == 'Failed' || {status} == 'Error')"
+        message = refs.string_literal(f"Task {producer} failed.")
+        expr = (f"toJson({{'state': {failed} ? 'FAILED' : 'SUCCEEDED', 'pipelineJobResourceName': workflow.name, "
+                f"'pipelineTaskName': {refs.string_literal(producer)}, "
+                f"'error': {failed} ? {{'code': 1, 'message': {message} }} : {{ }} }})")
+        return refs.Ref(expr, "TASK_FINAL_STATUS")
+
+    def convert_group_template(self, name, component, inputs, task_conditions, depends, scope) -> None:
+        """A group that has an exit hook (dsl.ExitHandler) stays one Argo DAG task, so that its exit
+        hook runs once it ends and its failure still fails the run (docs/lifecyclehook.md)."""
+        template_name = self.unique(f"{name}-dag")
+        used: dict[str, tuple[str, refs.Ref]] = {}
+
+        def inner_input(input_name: str, selector: str | None = None) -> refs.Ref:
+            outer = _lookup(inputs, input_name, selector, name)
+            inner = (refs.input_artifact(input_name) if outer.kfp_type == "artifact"
+                     else refs.input_parameter(input_name, outer.kfp_type, outer.collected_key))
+            used[input_name] = (outer.argument(), inner)
+            return inner
+
+        child = Scope(resolve=inner_input, conditions=[], depends={}, tasks=[])
+        inner_outputs = self.convert_dag(component, child, f"exit handler {name!r}")
+        template = {"name": template_name, "dag": {"tasks": child.tasks}}
+        if used:
+            template["inputs"] = {"parameters": [{"name": n} for n in sorted(used)]}
+        if inner_outputs:
+            template["outputs"] = {"parameters": [{"name": out, "valueFrom": {"expression": ref.expr}}
+                                                  for out, ref in sorted(inner_outputs.items())]}
+        self.templates.append(template)
+        argo_name = self.unique(name)
+        for ref in (inputs[n] for n in used if n in inputs):
+            if ref.producer:
+                depends = {**depends, ref.producer: f"{ref.producer}.Succeeded"}
+        arguments = [{"name": n, "value": used[n][0]} for n in sorted(used)]
+        scope.tasks.append(self.dag_task(argo_name, template_name, arguments, depends, task_conditions))
+        scope.argo_task[name] = scope.tasks[-1]
+        scope.outputs[name] = {out: refs.Ref(f"tasks{refs.index(argo_name)}.outputs.parameters{refs.index(out)}",
+                                             ref.kfp_type, argo_name, None, None)
+                               for out, ref in inner_outputs.items()}
+        term = f"{argo_name}.Succeeded"
+        scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
+
+    def convert_exit_hook(self, name: str, task: dict, upstream: str, scope: Scope) -> None:
+        """The exit task of dsl.ExitHandler (or one ignore_upstream_failure() task) as the `exit` lifecycle
+        hook of its upstream's Argo task: it runs once that task ends, whatever its phase, and the task's
+        failure still fails the run, as on KFP (docs/lifecyclehook.md)."""
+        _, component = self.ir.component(task, name)
+        if "dag" in component or "parameterIterator" in task:
+            raise UnsupportedFeature(f"exit task {name!r} is a pipeline or a loop; the Argo target runs a single "
+                                     "step as an exit task.")
+        if task.get("triggerPolicy", {}).get("condition") or scope.conditions:
+            raise UnsupportedFeature(f"exit task {name!r} has a condition, which an Argo exit hook cannot carry.")
+        inputs = self.task_inputs(task, component, scope, name)
+        holder = Scope(resolve=scope.resolve, conditions=[], depends={}, tasks=[], outputs=scope.outputs,
+                       leaves={}, argo_task={})
+        self.convert_executor_task(name, task, component, inputs, [], {}, holder)
+        (hook_task,) = holder.tasks
+        hook = {"template": hook_task["template"]}
+        if "arguments" in hook_task:
+            hook["arguments"] = hook_task["arguments"]
+        scope.argo_task[upstream].setdefault("hooks", {})["exit"] = hook
+        scope.outputs[name] = holder.outputs[name]
+        scope.leaves[name] = {}
 
     def convert_loop(self, name, task, component, inputs, task_conditions, depends, scope) -> None:
         iterator = task["parameterIterator"]
@@ -352,9 +445,32 @@ class Compiler:
         return kinds
 
 
+COMPLETED = ("Succeeded", "Failed", "Errored", "Skipped", "Omitted")
+
+
+def exit_hooks(tasks: dict) -> dict[str, str]:
+    """{upstream: exit task} for each task that runs after exactly one upstream whatever its outcome
+    (dsl.ExitHandler's exit task, or ignore_upstream_failure() after one task) and that nothing follows."""
+    followed = {dep for task in tasks.values() for dep in task.get("dependentTasks", [])}
+    found = {}
+    for name, task in tasks.items():
+        upstream = task.get("dependentTasks", [])
+        if (task.get("triggerPolicy", {}).get("strategy") == "ALL_UPSTREAM_TASKS_COMPLETED" and len(upstream) == 1
+                and name not in followed and upstream[0] not in found):
+            found[upstream[0]] = name
+    return found
+
+
 def _lookup(inputs: dict[str, refs.Ref], name: str, selector: str | None, consumer: str) -> refs.Ref:
-    if selector:
-        raise UnsupportedFeature(f"{consumer!r}: the selector {selector!r} is only supported on a ParallelFor item.")
     if name not in inputs:
         raise UnsupportedFeature(f"{consumer!r} reads {name!r}, which it does not receive.")
-    return inputs[name]
+    return select_field(inputs[name], selector, consumer) if selector else inputs[name]
+
+
+def select_field(ref: refs.Ref, selector: str, consumer: str) -> refs.Ref:
+    """KFP's field selector on a JSON value (`parseJson(string_value)["key"]`, a loop item's field) as
+    Argo's jsonpath: a string field comes out as text, any other as JSON, i.e. its Argo string form."""
+    match = re.fullmatch(r'parseJson\(string_value\)\["([A-Za-z0-9_]+)"\]', selector)
+    if not match:
+        raise UnsupportedFeature(f"{consumer!r}: the selector {selector!r} is not supported.")
+    return refs.Ref(f"jsonpath({ref.expr}, {refs.string_literal('$.' + match.group(1))})", "STRING", ref.producer)
