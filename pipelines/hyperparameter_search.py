@@ -3,8 +3,7 @@
     process ──► ParallelFor(candidates) { train } ──► select ──► evaluate ──► [gate] ──► register
                                                   (validation split)   (test split)   └─► gate_failed
 
-(`register_best=True`, how `portway run` builds it; the compiled default is still
-`process ──► ParallelFor(candidates) { train ──► evaluate }`, see build_search_pipeline.)
+(`build_search_pipeline(register_best=False)`: `process ──► ParallelFor(candidates) { train ──► evaluate }`.)
 
 `candidates` is a pipeline parameter (a JSON list of hyperparameter dicts), so the compiled
 loop stays one loop whatever the fan-out: KFP's iterator over an input parameter, Argo's
@@ -50,13 +49,11 @@ def build_search_pipeline(
     parallelism: int = DEFAULT_PARALLELISM,
     resources: "dict[str, ResourceSpec] | None" = None,
     backoff_seconds: int = RETRY_BACKOFF_SECONDS,
-    register_best: bool = False,
+    register_best: bool = True,
 ):
-    """The search pipeline. With `register_best`, the loop's models are collected (dsl.Collected),
-    the best goes through evaluate, the gate and register, as `portway run hyperparameter-search`
-    runs it. Without, each candidate is only trained and evaluated: the shape the Argo target
-    compiles today, which refuses a Collected fan-in out of a loop (compile/argo/dag.py); make
-    `register_best` the default once it does."""
+    """The search pipeline. With `register_best` (the default), the loop's models are collected
+    (dsl.Collected) and the best goes through evaluate, the gate and register. Without, each
+    candidate is only trained and evaluated, nothing registered."""
     # `select` scores a few small models: it asks what `evaluate` asks.
     resources = {**DEFAULT_RESOURCES, "select": DEFAULT_RESOURCES["evaluate"], **(resources or {})}
     default_candidates = candidate_grid(candidate_count)
@@ -109,7 +106,10 @@ def build_search_pipeline(
                         seed=seed,
                     ),
                     "train",
-                )
+                ).set_caching_options(False)
+                # Not cached, on every target alike: the Argo target cannot cache a task whose
+                # artifacts are collected (a cached iteration's model would lie under an earlier
+                # run's prefix, where the collector does not look; compile/argo/executors/container.py).
             select_task = configured(
                 select_best(models=dsl.Collected(train_task.outputs["model"]),
                             validation_data=process_task.outputs["validation_data"], metric=gate_metric),

@@ -140,8 +140,7 @@ def local_pipeline(name: str):
     if name == "hyperparameter-search":
         from portway.pipelines.hyperparameter_search import build_search_pipeline
 
-        # register_best: the best candidate goes through the gate (dsl.Collected, fine on kfp.local).
-        return build_search_pipeline(backoff_seconds=LOCAL_RETRY_BACKOFF_SECONDS, register_best=True)
+        return build_search_pipeline(backoff_seconds=LOCAL_RETRY_BACKOFF_SECONDS)
     from portway.compile.pipelines import load_pipeline
 
     return load_pipeline(name)
