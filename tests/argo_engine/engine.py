@@ -60,6 +60,10 @@ NodeError = (UnresolvedError, ExpressionError, WhenError, LoopError, PodError, A
              MemoizeError, retrylib.RetryConfigError, ResourceError, ValidationError, SyncError)
 
 
+TEMPLATE_KINDS = ("container", "script", "dag", "steps", "resource", "suspend", "containerSet", "data", "http",
+                  "plugin")
+
+
 def fnv32a(text: str) -> int:
     h = 0x811C9DC5
     for byte in text.encode():
@@ -336,7 +340,12 @@ class Run:
             tmpl = copy.deepcopy(self.templates[name])
         defaults = self.spec.get("templateDefaults")
         if defaults:
+            # operator.go mergedTemplateDefaultsInto: merge, then SetType keeps only the template's own kind
+            kind = next((k for k in TEMPLATE_KINDS if k in tmpl), None)
             tmpl = _merge(copy.deepcopy(defaults), tmpl)
+            for other in TEMPLATE_KINDS:
+                if other != kind:
+                    tmpl.pop(other, None)
         return tmpl
 
     def process_args(self, tmpl: dict, args: dict, local: Scope) -> dict:

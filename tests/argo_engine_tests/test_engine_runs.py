@@ -273,3 +273,16 @@ def test_workflow_volumes_see_the_task_scope(engine):
     result = engine.run(spec)
     assert result.phase == "Succeeded", result.message
     assert result.node("c").outputs["result"] == "fast"
+
+
+def test_template_defaults_apply_to_the_templates_own_kind(engine):
+    # operator.go mergedTemplateDefaultsInto: defaults merge in, then only the template's own kind stays
+    defaults = {"container": {"image": SH, "command": ["sh", "-c"]}, "script": {"image": SH, "command": ["sh"]},
+                "retryStrategy": {"limit": 1}}
+    templates = [{"name": "main", "steps": [[{"name": "c", "template": "c"}, {"name": "s", "template": "s"}]]},
+                 {"name": "c", "container": {"args": ["echo from-container"]}},
+                 {"name": "s", "script": {"source": "echo from-script"}}]
+    result = engine.run(wf(templates, templateDefaults=defaults))
+    assert result.phase == "Succeeded", result.message
+    assert result.node("c(0)").outputs["result"] == "from-container"
+    assert result.node("s(0)").outputs["result"] == "from-script"
