@@ -145,15 +145,21 @@ def _tags(obj) -> list[str]:
 def run_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str, scope: Scope,
               slots: ChildSlots, ticket: int | None = None):
     """One task/step (or one loop iteration): `when`, then the template."""
-    node = _prepare_child(run, name, holder, dropped, boundary_id, scope)
-    if isinstance(node, dict):
+    admitted = False
+    try:
+        node = _prepare_child(run, name, holder, dropped, boundary_id, scope)
+        if not isinstance(node, dict):
+            return node
+
         def execute():
             run.thread_scope.volumes = scope
             return run.execute_template(name, holder, node, boundary_id)
 
+        admitted = True
         return slots.run(execute, ticket)
-    slots.skip(ticket)
-    return node
+    finally:
+        if not admitted:
+            slots.skip(ticket)  # later children must not wait for a turn this one will not take
 
 
 def _prepare_child(run, name: str, holder: dict, dropped: set[str], boundary_id: str, scope: Scope):
@@ -339,8 +345,12 @@ def run_task(run, dag_node, name, tasks, deps, logic, state, slots):
     results = [None] * len(expanded)
 
     def one(index: int, suffix: str, item_holder: dict, ticket: int) -> None:
-        results[index] = run_child(run, f"{node_name}{suffix}", item_holder, dropped, dag_node.id, scope, slots,
-                                   ticket)
+        try:
+            results[index] = run_child(run, f"{node_name}{suffix}", item_holder, dropped, dag_node.id, scope, slots,
+                                       ticket)
+        except Exception as exc:  # noqa: BLE001 - recorded on the node, as the controller errors a node
+            results[index] = run.new_node(f"{node_name}{suffix}", "Skipped", task.get("template"), dag_node.id,
+                                          ERROR, f"task '{node_name}{suffix}' errored: {exc}")
 
     threads = [threading.Thread(target=one, args=(i, s, h, slots.ticket()), daemon=True)
                for i, (s, h) in enumerate(expanded)]

@@ -101,7 +101,11 @@ def run_group(run, group_node, group: list[dict], boundary_id: str, scope: Scope
 
     def one(index, name, holder, dropped, step, ticket):
         hooks = run.start_hooks(step, name, f"steps.{step['name']}", boundary_id, scope)
-        child = run_child(run, name, holder, dropped, boundary_id, scope, slots, ticket)
+        try:
+            child = run_child(run, name, holder, dropped, boundary_id, scope, slots, ticket)
+        except Exception as exc:  # noqa: BLE001 - recorded on the node, as the controller errors a node
+            child = run.new_node(name, "Skipped", step.get("template"), boundary_id, ERROR,
+                                 f"step '{name}' errored: {exc}")
         if child is not None:
             results.setdefault(index, []).append(child)
             if child.phase != SKIPPED:
