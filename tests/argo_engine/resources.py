@@ -7,7 +7,8 @@ style requirements on the resource's JSON (`status.succeeded > 0`, `status.phase
 several joined by commas) — failureCondition is checked first; outputs come from
 `valueFrom.jsonPath` (kubectl JSONPath) or `valueFrom.jqFilter`. The engine has no API server: a
 test registers a controller for the kind, `controller(action, manifest) -> object`, called again
-on each poll with action "get" (it decides how the object's status evolves).
+on each poll with action "get" (it decides how the object's status evolves); an exception it raises
+is the API server refusing: the node fails with its message, as `argoexec resource` exits non-zero.
 """
 
 from __future__ import annotations
@@ -118,7 +119,10 @@ def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow:
     action = res.get("action")
     if action not in ("create", "apply", "get", "delete", "patch", "replace"):
         raise ResourceError(f"resource action {action!r} is not one of create, apply, get, delete, patch, replace")
-    obj = controller(action, manifest)
+    try:
+        obj = controller(action, manifest)
+    except Exception as exc:  # noqa: BLE001 - the API server refused: `argoexec resource` exits non-zero
+        return FAILED, f"{action} {kind} {manifest['metadata'].get('name')}: {exc}", {}
     success, failure = res.get("successCondition"), res.get("failureCondition")
     if action != "delete" and (success or failure):
         while True:
@@ -129,7 +133,10 @@ def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow:
             if time.time() > deadline:
                 return FAILED, "Pod was active on the node longer than the specified deadline", {}
             time.sleep(POLL_SECONDS)
-            obj = controller("get", manifest)
+            try:
+                obj = controller("get", manifest)
+            except Exception as exc:  # noqa: BLE001 - as a failed `kubectl get` in the executor
+                return FAILED, f"get {kind} {manifest['metadata'].get('name')}: {exc}", {}
     try:
         return SUCCEEDED, "", _outputs(tmpl, obj)
     except ResourceError as exc:

@@ -190,7 +190,7 @@ def test_resource_template_with_a_fake_controller(engine):
                                                                         "metadata:\n  name: one\n"}}
     assert engine.run(wf([cm])).phase == "Succeeded"
     again = engine.run(wf([cm]))
-    assert again.phase == "Error" and "already exists" in again.message
+    assert again.phase == "Failed" and "already exists" in again.message  # kubectl create refused
 
 
 def test_template_parallelism_limits_concurrent_children(engine, tmp_path):
