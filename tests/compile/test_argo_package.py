@@ -3,6 +3,7 @@
 # No `from __future__ import annotations`: KFP reads the components' annotations as types.
 import json
 import re
+from typing import Optional
 
 import pytest
 import yaml
@@ -363,3 +364,25 @@ def test_exit_handlers_are_exit_hooks_with_the_groups_final_status(schemas_dir):
     assert f"tasks[\"{group['name']}\"].status == 'Failed'" in status and "'state':" in status
     assert '"status": {{=toJson({' not in templates(document)["notify"]["container"]["args"][1]
     assert "jsonpath(inputs.parameters[\"status\"], '$')" in templates(document)["notify"]["container"]["args"][1]
+
+
+def test_an_optional_pipeline_input_without_default_is_none_when_left_empty(schemas_dir):
+    from kfp import dsl
+
+    @dsl.component(base_image="python:3.11-slim")
+    def greet(name: str, greeting: Optional[str] = None, loud: bool = False) -> str:  # noqa: UP045 (KFP reads it)
+        return f"{greeting or 'Hello'} {name}"
+
+    @dsl.pipeline(name="optional-input")
+    def optional_input(name: str = "Ada", greeting: Optional[str] = None, loud: bool = False):  # noqa: UP045
+        with dsl.If(loud == True):  # noqa: E712 (a KFP condition)
+            greet(name=name, greeting=greeting, loud=loud)
+
+    document, _ = compiled(optional_input)
+    strict(document, schemas_dir)
+    arguments = {p["name"]: p for p in document["spec"]["arguments"]["parameters"]}
+    assert arguments["greeting"] == {"name": "greeting", "value": "", "description": "KFP STRING, optional: empty means None"}
+    executor_input = templates(document)["greet"]["container"]["args"][1]
+    assert """"greeting": (inputs.parameters["greeting"] == '' ? nil : inputs.parameters["greeting"])""" in executor_input
+    # A boolean written the Python way ("True", e.g. by `argo submit -p`) is true, in conditions and inputs alike.
+    assert "lower(workflow.parameters[\"loud\"]) == 'true'" in tasks(document)["greet"]["when"]

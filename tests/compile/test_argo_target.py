@@ -130,8 +130,8 @@ def test_register_runs_only_under_the_gate(workflow):
     assert "evaluate.Succeeded" in register["depends"].split(" && ")
     # One expression tag over the evaluate step's typed output: a value cannot rewrite the condition.
     passed = 'jsonpath(tasks["evaluate"].outputs.parameters["executor-output"], "$.parameterValues.passed")'
-    assert register["when"] == "{{=(toJson(" + passed + ") == 'true') == true}}"
-    assert failed["when"] == "{{=!((toJson(" + passed + ") == 'true') == true)}}"
+    assert register["when"] == "{{=(lower(toJson(" + passed + ")) == 'true') == true}}"
+    assert failed["when"] == "{{=!((lower(toJson(" + passed + ")) == 'true') == true)}}"
     conditional = {name for name, task in tasks.items() if "when" in task}
     assert conditional == {"register", "gate-failed"}
     outputs = {p["name"]: p["valueFrom"] for p in workflow["spec"]["templates"][0]["outputs"]["parameters"]}

@@ -93,7 +93,7 @@ class Compiler:
                                 spec.get("parameterExpressionSelector"))
             if ref.kfp_type in ARTIFACT_KINDS or kfp_type in ARTIFACT_KINDS:
                 return ref
-            return refs.Ref(ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr, ref.collected_key)
+            return refs.Ref(ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr, ref.collected_key, ref.nullable)
         if "taskFinalStatus" in spec:
             return self.final_status(need(spec["taskFinalStatus"], "producerTask", f"task {consumer!r} input", str),
                                      scope, consumer)

@@ -149,8 +149,16 @@ def resolve(text: str, context: Context) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
+def _value(name: str, kfp_type: str, nullable: bool) -> str:
+    value = typed_expr(f"inputs.parameters{index(name)}", kfp_type)
+    if nullable:  # an optional pipeline input left empty is None, as on KFP
+        return f"(inputs.parameters{index(name)} == '' ? nil : {value})"
+    return value
+
+
 def executor_input(parameters: dict[str, str], input_artifacts: dict[str, bool], output_parameters: list[str],
-                   output_artifacts: dict[str, dict], bucket: str, prefix: str, group: str | None = None) -> str:
+                   output_artifacts: dict[str, dict], bucket: str, prefix: str, group: str | None = None,
+                   nullable: frozenset[str] = frozenset()) -> str:
     """KFP's ExecutorInput (pipeline_spec.proto) as one string Argo assembles at run time.
 
     The fixed parts are JSON written here; values enter only through expression tags and parameters
@@ -158,8 +166,7 @@ def executor_input(parameters: dict[str, str], input_artifacts: dict[str, bool],
     break the document. `input_artifacts` maps each passed artifact input to whether it is a list.
     """
     if parameters:
-        members = ", ".join(f"{string_literal(n)}: {typed_expr(f'inputs.parameters{index(n)}', t)}"
-                            for n, t in sorted(parameters.items()))
+        members = ", ".join(f"{string_literal(n)}: {_value(n, t, n in nullable)}" for n, t in sorted(parameters.items()))
         values = tag(f"toJson({{{members} }})")
     else:
         values = "{}"

@@ -38,6 +38,7 @@ class Ref:
     text: str | None = None  # a plain form (literal or simple `{{...}}` tag) when one exists
     uri_expr: str | None = None  # for artifacts: the URI alone
     collected_key: str | None = None  # for a list of artifacts (dsl.Collected): the S3 prefix holding them all
+    nullable: bool = False  # an optional pipeline input without a default: "" stands for None
 
     def argument(self) -> str:
         return self.text if self.text is not None else tag(self.expr)
@@ -48,8 +49,9 @@ def constant(value: str, kfp_type: str) -> Ref:
     return Ref(string_literal(value), kfp_type, text=plain)
 
 
-def workflow_parameter(name: str, kfp_type: str) -> Ref:
-    return Ref(f"workflow.parameters{index(name)}", kfp_type, text=f"{{{{workflow.parameters.{name}}}}}")
+def workflow_parameter(name: str, kfp_type: str, nullable: bool = False) -> Ref:
+    return Ref(f"workflow.parameters{index(name)}", kfp_type, text=f"{{{{workflow.parameters.{name}}}}}",
+               nullable=nullable)
 
 
 def input_parameter(name: str, kfp_type: str, collected_key: str | None = None) -> Ref:
@@ -148,5 +150,6 @@ def typed_expr(expr: str, kfp_type: str) -> str:
     if kfp_type == "NUMBER_DOUBLE":
         return f"asFloat({expr})"
     if kfp_type == "BOOLEAN":
-        return f"({expr} == 'true')"
+        # "True" (Python's spelling, as a user may pass it to `argo submit -p`) is true too.
+        return f"(lower({expr}) == 'true')"
     return f"jsonpath({expr}, '$')"  # LIST, STRUCT, artifact JSON

@@ -10,7 +10,7 @@ from portway.compile.argo.options import ArgoOptions
 from portway.errors import ParameterError
 
 
-def root_scope(compiler: Compiler, types: dict[str, str]) -> Scope:
+def root_scope(compiler: Compiler, types: dict[str, str], nullable: set[str]) -> Scope:
     def resolve(name: str, selector: str | None) -> refs.Ref:
         if selector:
             raise UnsupportedFeature(f"the selector {selector!r} is only supported on a ParallelFor item.")
@@ -18,7 +18,7 @@ def root_scope(compiler: Compiler, types: dict[str, str]) -> Scope:
             raise UnsupportedFeature(f"a task reads pipeline input {name!r}, which the pipeline does not declare.")
         if types[name] == "artifact":
             return refs.artifact_from_uri(refs.workflow_parameter(name, "STRING"), name)
-        return refs.workflow_parameter(name, types[name])
+        return refs.workflow_parameter(name, types[name], nullable=name in nullable)
 
     return Scope(resolve=resolve, conditions=[], depends={}, tasks=[])
 
@@ -36,6 +36,12 @@ def arguments(compiler: Compiler, definitions: dict) -> list[dict]:
             parameter["value"] = values.normalise(value, kfp_type, f"--param {name}")
         elif "defaultValue" in definition:
             parameter["value"] = values.render(definition["defaultValue"], kfp_type)
+        elif definition.get("isOptional"):
+            # Argo has no "absent": an empty value stands for KFP's None (refs.Ref.nullable).
+            parameter["value"] = ""
+            parameter["description"] = f"KFP {kfp_type}, optional: empty means None"
+            result.append(parameter)
+            continue
         parameter["description"] = f"KFP {kfp_type}" + ("" if "value" in parameter else ", required")
         result.append(parameter)
     for name in sorted(definitions.get("artifacts", {})):
@@ -75,7 +81,9 @@ def convert(compiled: dict, options: ArgoOptions) -> tuple[dict, list[str]]:
     args = arguments(compiler, definitions)
 
     entry = compiler.unique(ir.name)
-    scope = root_scope(compiler, types)
+    nullable = {n for n, d in definitions.get("parameters", {}).items()
+                if d.get("isOptional") and "defaultValue" not in d and n not in options.parameters}
+    scope = root_scope(compiler, types, nullable)
     outputs = compiler.convert_dag(ir.root, scope, "the pipeline")
     entry_template = {"name": entry, "dag": {"tasks": scope.tasks}}
     if outputs:

@@ -46,8 +46,9 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     context = placeholders.Context(
         task=task_name, kind=options.kind, bucket=options.bucket, prefix=options.prefix,
         parameter_types=parameter_types, input_artifacts=set(input_artifacts), output_files=set(), group=group,
-        executor_input=lambda: placeholders.executor_input(parameter_types, artifact_lists, output_parameters,
-                                                           output_artifacts, options.bucket, options.prefix, group),
+        executor_input=lambda: placeholders.executor_input(
+            parameter_types, artifact_lists, output_parameters, output_artifacts, options.bucket, options.prefix,
+            group, frozenset(n for n, r in inputs.items() if r.nullable)),
     )
     command = [t for item in container.get("command", []) for t in placeholders.expand(item, context)]
     args = [t for item in container.get("args", []) for t in placeholders.expand(item, context)]
