@@ -157,6 +157,11 @@ CASES: tuple[Case, ...] = (
     Case("nested_loops", "loops", 12, ("parallel-for", "nested-loops", "parallelism")),
     Case("loop_over_artifacts", "loops", 12, ("parallel-for", "artifact-in-loop")),
     Case("loop_item_condition", "loops", 12, ("parallel-for", "if", "condition-on-loop-item")),
+    Case("loop_field_condition", "loops", 12, ("parallel-for", "if", "condition-on-loop-item-field", "dict-items"),
+         expected={"status": SUCCEEDED, "tasks": {"train": [ok({"Output": "large: lr=0.5 depth=8"})]}},
+         why_expected="kfp.local 2.17.0 cannot resolve a loop item's field in a condition and takes it as "
+                      "false (\"Could not resolve CEL parameter\", kfp/local/orchestrator/"
+                      "enhanced_dag_orchestrator.py:149-151)"),
     Case("collected_parameters", "fan_in", 12, ("parallel-for", "collected-parameters")),
     Case("collected_artifacts", "fan_in", 12, ("parallel-for", "collected-artifacts")),
     Case("collected_nested_loops", "fan_in", 12, ("nested-loops", "collected-parameters")),
@@ -176,6 +181,7 @@ CASES: tuple[Case, ...] = (
     Case("exit_handler_success", "exit_handlers", 12, ("exit-handler", "final-status")),
     Case("exit_handler_failure", "exit_handlers", 12, ("exit-handler", "final-status", "failure"), status=FAILED),
     Case("exit_handler_plain_task", "exit_handlers", 12, ("exit-handler",)),
+    Case("exit_handler_pipeline_task", "exit_handlers", 12, ("exit-handler", "exit-task-pipeline", "nested-pipeline")),
     Case("nested_pipelines", "nested", 12, ("nested-pipeline", "three-levels", "pipeline-artifact-outputs")),
     Case("after_across_groups", "nested", 12, ("after-loop", "after-nested-pipeline", "after-inside-loop")),
     Case("ignore_upstream_failure", "nested", 12, ("ignore-upstream-failure", "failure"), status=FAILED),

@@ -8,18 +8,11 @@ value is a substring of the report (the engine's message, failed pods' log tails
 Recorded 2026-12-01 against the working tree's src/portway/compile/argo and tests/argo_engine.
 """
 
-_FINAL_STATUS = r"MalformedIR: .*task '{task}' has an input of an unknown kind: \['taskFinalStatus'\]"
-_TRIGGER = r"UnsupportedFeature: task '[\w-]+': trigger strategy ALL_UPSTREAM_TASKS_COMPLETED"
 
 REFUSED: dict[str, str] = {
     "collected_into_nested_pipeline": r"UnsupportedFeature: task 'for-loop-1': ParallelFor over artifacts is not "
                                       r"supported by the Argo target yet",
-    # A valid IR called malformed: PipelineTaskFinalStatus inputs are not read yet.
-    "exit_handler_success": _FINAL_STATUS.format(task="notify"),
-    "exit_handler_failure": _FINAL_STATUS.format(task="notify"),
-    "loop_in_condition_in_nested_with_exit_handler": _FINAL_STATUS.format(task="final-report"),
-    "exit_handler_plain_task": _TRIGGER,
-    "ignore_upstream_failure": _TRIGGER,
+    "exit_handler_pipeline_task": r"UnsupportedFeature: exit task 'notify-twice' is a pipeline or a loop",
 }
 
 

@@ -29,10 +29,10 @@ ISSUE_11_FEATURES = {
     "unicode", "quotes", "template-braces", "dollar"}
 ISSUE_12_FEATURES = {
     "if", "elif", "else", "string-compare", "int-compare", "float-compare", "bool-compare", "nested-conditions",
-    "condition-on-loop-item", "condition-on-task-output", "runtime-value-never-evaluated", "parallel-for",
+    "condition-on-loop-item", "condition-on-loop-item-field", "condition-on-task-output", "runtime-value-never-evaluated", "parallel-for",
     "constant-items", "parameter-items", "task-output-items", "dict-items", "field-selector", "artifact-in-loop",
     "artifact-iterator", "nested-loops", "parallelism", "collected-parameters", "collected-artifacts",
-    "one-of-parameters", "one-of-artifacts", "exit-handler", "final-status", "nested-pipeline", "three-levels",
+    "one-of-parameters", "one-of-artifacts", "exit-handler", "final-status", "exit-task-pipeline", "nested-pipeline", "three-levels",
     "after-loop", "after-nested-pipeline", "ignore-upstream-failure", "failure", "secret-as-env",
     "configmap-as-env", "secret-as-volume", "configmap-as-volume", "pvc-create", "pvc-mount", "pvc-delete",
     "empty-dir", "field-path-env", "node-selector", "node-affinity", "toleration", "image-pull-secret",

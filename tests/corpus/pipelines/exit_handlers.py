@@ -51,3 +51,16 @@ def exit_handler_plain_task(note: str = "tmp"):
     """An exit task that takes no status, only ordinary inputs."""
     with dsl.ExitHandler(exit_task=cleanup(note=note)):
         work(text=note)
+
+
+@dsl.pipeline(name="notify-twice")
+def notify_twice(channel: str) -> str:
+    first = cleanup(note=channel)
+    return cleanup(note=first.output).output
+
+
+@dsl.pipeline(name="exit-handler-pipeline-task")
+def exit_handler_pipeline_task(note: str = "run"):
+    """The exit task is itself a pipeline."""
+    with dsl.ExitHandler(exit_task=notify_twice(channel=note)):
+        work(text=note)

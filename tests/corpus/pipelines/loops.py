@@ -112,3 +112,13 @@ def loop_item_condition(threshold: int = 2):
     with dsl.ParallelFor(items=[1, 2, 3]) as x:
         with dsl.If(x > threshold):
             square(x=x)
+
+
+@dsl.pipeline(name="loop-field-condition")
+def loop_field_condition(grid: list = [{"label": "small", "depth": 3},  # noqa: B006
+                                       {"label": "large", "depth": 8}]):
+    """A condition on a field of the loop item (a string: the KFP compiler quotes the constant it
+    compares a loop item's field with, so a number would be compared as text)."""
+    with dsl.ParallelFor(items=grid) as cfg:
+        with dsl.If(cfg.label == "large"):
+            train(lr=0.5, depth=cfg.depth, label=cfg.label)
