@@ -386,3 +386,29 @@ def test_an_optional_pipeline_input_without_default_is_none_when_left_empty(sche
     assert """"greeting": (inputs.parameters["greeting"] == '' ? nil : inputs.parameters["greeting"])""" in executor_input
     # A boolean written the Python way ("True", e.g. by `argo submit -p`) is true, in conditions and inputs alike.
     assert "lower(workflow.parameters[\"loud\"]) == 'true'" in tasks(document)["greet"]["when"]
+
+
+def test_a_large_pipeline_shares_one_template_per_distinct_step(schemas_dir):
+    from kfp import dsl
+
+    from portway.compile.argo.sharing import SHARE_ABOVE, TASK_PARAMETER
+
+    @dsl.component(base_image="python:3.11-slim")
+    def step(x: int) -> int:
+        return x + 1
+
+    @dsl.pipeline(name="chain")
+    def chain(x: int = 1):
+        previous = step(x=x)
+        for _ in range(199):
+            previous = step(x=previous.output)
+
+    document, _ = compiled(chain)
+    strict(document, schemas_dir)
+    size = limits.check_size(document)
+    assert size < SHARE_ABOVE < limits.MAX_DOCUMENT_BYTES, size  # 200 templates would be about 400 KiB
+    containers = [t for t in templates(document).values() if "container" in t]
+    assert len(containers) == 1 and containers[0]["metadata"]["labels"]["portway.dev/step"] == (
+        "{{inputs.parameters.kfp-task}}")
+    labels = [{a["name"]: a["value"] for a in t["arguments"]["parameters"]}[TASK_PARAMETER] for t in tasks(document).values()]
+    assert len(set(labels)) == 200 and "step-200" in labels

@@ -7,6 +7,7 @@ from portway.compile.argo.caching import is_pinned
 from portway.compile.argo.dag import Compiler, Scope
 from portway.compile.argo.ir import UnsupportedFeature
 from portway.compile.argo.options import ArgoOptions
+from portway.compile.argo.sharing import share_templates
 from portway.errors import ParameterError
 
 
@@ -126,6 +127,7 @@ def document_for(compiler: Compiler, pipeline_name: str, entry: str, templates: 
         "volumes": [{"name": "tmp", "emptyDir": {}}],
         "templates": templates,
     }
+    share_templates(spec)
     if compiler.pull_secrets:
         spec["imagePullSecrets"] = [{"name": s} for s in sorted(compiler.pull_secrets)]
     metadata = {"labels": dict(labels)}
