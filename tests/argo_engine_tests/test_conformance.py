@@ -2,9 +2,11 @@
 
 Three sources of expected outcomes, each row saying which:
 - FUNCTIONAL: test/e2e/functional_test.go, the named test (line of its `func`) and its assertions;
-- FOLDER: test/e2e/functional/ files no test of functional_test.go names: the folder holds workflows
-  Argo's suite submits to succeed (auto_test.go TestFunctional asserted Succeeded for every file of
-  functional/; expected failures live in expectedfailures/, not shipped here);
+- FOLDER: test/e2e/functional/ files that no test of v4.1.2's functional_test.go names (other e2e
+  suites, not shipped here, use them). Expected Succeeded by the folder's convention: Argo's own
+  test/e2e/auto_test.go (v2) asserted Succeeded for every functional/ file, expected failures living
+  in expectedfailures/; many are links to examples that examples_test.go expects to succeed. This
+  is weaker evidence than a named test, hence its own table;
 - EXAMPLES: test/e2e/examples_test.go TestExampleWorkflows submits every example without the
   `workflows.argoproj.io/no-test` label and waits for ToBeSucceeded (with the
   configmaps/simple-parameters-configmap.yaml ConfigMap applied first).
