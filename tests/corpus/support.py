@@ -22,8 +22,6 @@ DIVERGES: dict[str, str] = {
     "pip_index_urls": "Read-only file system",
     # A runtime value holding {{workflow.name}} is substituted by Argo (KFP passes it verbatim).
     "tricky_strings": "/tasks/echo-text[0]/parameters/Output",
-    # An optional pipeline input without a default becomes a required Argo parameter.
-    "optional_pipeline_input": "spec.arguments.parameters.greeting.value is required",
     # KFP hands metadata on through a protobuf Struct: a number comes back a float (4 -> 4.0).
     "artifact_types": '/files/config/train.txt: "trained on 4 rows\\n" != expected "trained on 4.0 rows\\n"',
     # kfp-kubernetes CreatePVC/DeletePVC compile to a stub image, not an Argo resource template.
