@@ -23,7 +23,7 @@ ISSUE_11_FEATURES = {
     "input-value", "input-path", "input-uri", "output-path", "output-uri", "output-parameter-file", "concat",
     "if-present", "input-metadata", "output-metadata", "importer", "importer-reimport", "importer-metadata",
     "artifact-pipeline-input", "optional-input", "default-values", "optional-pipeline-input-without-value",
-    "env-vars", "cpu-request", "memory-limit", "accelerator", "display-name", "caching-on", "caching-off", "retry",
+    "env-vars", "cpu-request", "memory-limit", "accelerator", "display-name", "caching-on", "caching-off", "cache-key", "retry",
     "dataset", "model", "metrics", "classification-metrics", "html", "markdown", "artifact-metadata",
     "directory-artifact", "list-parameter", "dict-parameter", "bool-parameter", "float-parameter", "big-int",
     "unicode", "quotes", "template-braces", "dollar"}

@@ -41,9 +41,10 @@ def stamp(label: str) -> str:
 
 @dsl.pipeline(name="caching-and-display-names")
 def caching_and_display_names(label: str = "x"):
-    """Caching left on, turned off per task; display names with spaces and punctuation."""
+    """Caching left on, turned off per task, a custom cache key; display names with spaces and punctuation."""
     stamp(label=label).set_display_name("Cached stamp (default)")
     stamp(label=label).set_caching_options(enable_caching=False).set_display_name("Uncached stamp: always runs")
+    stamp(label=label).set_caching_options(enable_caching=True, cache_key="stamp-v2").set_display_name("Keyed")
 
 
 @dsl.component(base_image="python:3.11")
