@@ -20,6 +20,8 @@ from portway.components.process import process
 from portway.components.register import gate_failed, register
 from portway.components.train import train
 
+from portway.config import DEFAULT_IMAGE
+
 
 class Outputs(NamedTuple):
     registration: str
@@ -27,7 +29,8 @@ class Outputs(NamedTuple):
     report: HTML
 
 
-@dsl.component(base_image="python:3.11", install_kfp_package=False)
+# The user's own step runs in the platform image (which has kfp), a common choice for small glue steps.
+@dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def gate_rule(min_auc: float) -> str:
     """The user's own step: the extra gate rule, from a number."""
     print(f"requiring auc >= {min_auc}")
