@@ -11,11 +11,12 @@ def shout(text: str) -> str:
     return text.upper()
 
 
-@dsl.pipeline(name="with-a-pvc")
-def with_a_pvc(text: str = "hi"):
-    """A setting the Argo target does not carry over: a PVC mount."""
+@dsl.pipeline(name="with-an-ephemeral-volume")
+def with_an_ephemeral_volume(text: str = "hi"):
+    """A setting the Argo target does not carry over: a generic ephemeral volume."""
     task = shout(text=text).set_cpu_request("100m").set_memory_request("64Mi")
-    kubernetes.mount_pvc(task, pvc_name="scratch", mount_path="/scratch")
+    kubernetes.add_ephemeral_volume(task, volume_name="scratch", mount_path="/scratch", access_modes=["ReadWriteOnce"],
+                                    size="1Gi")
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)

@@ -412,3 +412,39 @@ def test_a_large_pipeline_shares_one_template_per_distinct_step(schemas_dir):
         "{{inputs.parameters.kfp-task}}")
     labels = [{a["name"]: a["value"] for a in t["arguments"]["parameters"]}[TASK_PARAMETER] for t in tasks(document).values()]
     assert len(set(labels)) == 200 and "step-200" in labels
+
+
+def test_kfp_kubernetes_pvcs_and_node_affinity_become_argo_resources_and_template_fields(schemas_dir):
+    from kfp import dsl, kubernetes
+
+    @dsl.component(base_image="python:3.11-slim")
+    def write(path: str):
+        open(path, "w").write("x")
+
+    @dsl.pipeline(name="pvc")
+    def pvc_pipeline():
+        pvc = kubernetes.CreatePVC(pvc_name_suffix="-data", access_modes=["ReadWriteOnce"], size="1Gi")
+        task = write(path="/data/x")
+        kubernetes.mount_pvc(task, pvc_name=pvc.outputs["name"], mount_path="/data")
+        kubernetes.add_node_affinity(task, match_expressions=[
+            {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}])
+        kubernetes.DeletePVC(pvc_name=pvc.outputs["name"]).after(task)
+
+    document, warnings = compiled(pvc_pipeline)
+    strict(document, schemas_dir)
+    assert not any("pvcMount" in w or "nodeAffinity" in w for w in warnings), warnings
+    found = templates(document)
+    create = found["createpvc"]["resource"]
+    assert create["action"] == "create" and json.loads(create["manifest"].replace(
+        "{{inputs.parameters.access_modes}}", '["ReadWriteOnce"]'))["metadata"]["name"] == (
+        "{{workflow.name}}{{inputs.parameters.pvc_name_suffix}}")
+    assert found["deletepvc"]["resource"]["action"] == "delete"
+    write_template = found["write"]
+    assert {"name": "pvc-0", "persistentVolumeClaim": {"claimName": "{{inputs.parameters.pvc-0}}"}} in write_template["volumes"]
+    assert {"name": "pvc-0", "mountPath": "/data"} in write_template["container"]["volumeMounts"]
+    assert write_template["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"] == {
+        "nodeSelectorTerms": [{"matchExpressions": [{"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]}
+    arguments = {a["name"]: a["value"] for a in tasks(document)["write"]["arguments"]["parameters"]}
+    assert arguments["pvc-0"] == "{{tasks.createpvc.outputs.parameters.name}}"
+    assert '"pvc-0"' not in write_template["container"]["args"][1]  # not a KFP input
+    assert tasks(document)["write"]["depends"] == "createpvc.Succeeded"

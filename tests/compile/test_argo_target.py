@@ -280,14 +280,15 @@ def test_settings_the_argo_target_cannot_express_are_named_in_warnings():
     @dsl.pipeline(name="odd-settings")
     def odd(text: str = "hi"):
         task = echo(text=text)  # no resources set
-        kubernetes.mount_pvc(task, pvc_name="scratch", mount_path="/scratch")
+        kubernetes.add_ephemeral_volume(task, volume_name="scratch", mount_path="/scratch",
+                                        access_modes=["ReadWriteOnce"], size="1Gi")
         kubernetes.use_secret_as_env(task, secret_name="api", secret_key_to_env={"token": "API_TOKEN"})
         task.set_retry(num_retries=2, backoff_factor=1.5)
 
     with pytest.warns(ArgoTargetWarning) as caught:
         document = compile_argo(odd)
     messages = [str(w.message) for w in caught]
-    assert any("'pvcMount' is not carried over" in m for m in messages), messages
+    assert any("'genericEphemeralVolume' is not carried over" in m for m in messages), messages
     assert any("backoff factor is an integer; 1.5 becomes 2" in m for m in messages), messages
     template = pod_templates(document)["echo"]
     assert {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "api", "key": "token", "optional": False}}} in (

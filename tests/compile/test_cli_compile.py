@@ -35,11 +35,11 @@ def test_writes_to_standard_output_without_a_path(capsys):
 
 def test_warnings_are_printed_and_can_fail_the_compile(tmp_path, capsys):
     path = tmp_path / "pvc.yaml"
-    assert main(["compile", "--target", "argo", "--pipeline", "compile.sample_pipelines:with_a_pvc",
+    assert main(["compile", "--target", "argo", "--pipeline", "compile.sample_pipelines:with_an_ephemeral_volume",
                  "-o", str(path)]) == 0
-    assert "warning: task 'shout': kfp-kubernetes setting 'pvcMount' is not carried over" in capsys.readouterr().err
+    assert "warning: task 'shout': kfp-kubernetes setting 'genericEphemeralVolume' is not carried over" in capsys.readouterr().err
     strict = tmp_path / "strict.yaml"
-    assert main(["compile", "--target", "argo", "--pipeline", "compile.sample_pipelines:with_a_pvc",
+    assert main(["compile", "--target", "argo", "--pipeline", "compile.sample_pipelines:with_an_ephemeral_volume",
                  "--fail-on-warning", "-o", str(strict)]) == 2
     assert "KFP setting(s) are not carried over" in capsys.readouterr().err
     assert not strict.exists()

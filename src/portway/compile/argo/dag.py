@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from portway.compile.argo import artifacts, conditions, limits, placeholders, refs, values
 from portway.compile.argo.executors import container as container_executor
+from portway.compile.argo.executors import resources as pvc_stubs
 from portway.compile.argo.executors.importer import importer_output
 from portway.compile.argo.ir import IR, MalformedIR, UnsupportedFeature, need, topological
 
@@ -243,6 +244,26 @@ class Compiler:
             kind = next(iter(executor), "unknown")
             raise UnsupportedFeature(f"task {name!r}: executor kind {kind!r} is not supported by the Argo target.")
         argo_name = self.unique(name)
+        if pvc_stubs.is_resource_stub(executor["container"].get("image", "")):
+            template, arguments, outputs = pvc_stubs.build(argo_name, executor["container"]["image"], inputs)
+            self.templates.append(template)
+            scope.tasks.append(self.dag_task(argo_name, argo_name, arguments, depends, task_conditions))
+            scope.argo_task[name] = scope.tasks[-1]
+            scope.outputs[name] = outputs
+            term = f"{argo_name}.Succeeded"
+            scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
+            return
+        platform = self.ir.platform_executors.get(label, {})
+        for n, mount in enumerate(platform.get("pvcMount", [])):
+            # The claim named by a constant or by another task's output (CreatePVC): a template input.
+            source = mount.get("pvcNameParameter") or {k: mount[k] for k in ("taskOutputParameter", "constant",
+                                                                             "componentInputParameter") if k in mount}
+            if "constant" in source or "pvcName" in mount:
+                value = source.get("constant") or mount.get("pvcName")
+                source = {"runtimeValue": {"constant": value}}
+            inputs = {**inputs, f"pvc-{n}": self.resolve(source, "STRING", scope, name)}
+            if inputs[f"pvc-{n}"].producer:
+                depends = {**depends, inputs[f"pvc-{n}"].producer: f"{inputs[f'pvc-{n}'].producer}.Succeeded"}
         # The run's own identity stays out of the memoize key (caching.py).
         per_run = {k for k, v in inputs.items() if v.text and placeholders.RUN_VARIABLES.search(v.text)}
         built = container_executor.build(self, argo_name, name, task, component, label, executor["container"],

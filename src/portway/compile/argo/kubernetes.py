@@ -14,7 +14,7 @@ from portway.compile.argo import limits
 
 SUPPORTED = {"tolerations", "nodeSelector", "podMetadata", "activeDeadlineSeconds", "imagePullPolicy",
              "secretAsEnv", "configMapAsEnv", "imagePullSecret", "secretAsVolume", "configMapAsVolume",
-             "emptyDirMounts", "fieldPathAsEnv"}
+             "emptyDirMounts", "fieldPathAsEnv", "pvcMount", "nodeAffinity"}
 
 
 def resources(container: dict, task: str, warn: Callable[[str], None]) -> dict:
@@ -89,6 +89,10 @@ def volumes(platform: dict, task: str) -> tuple[list[dict], list[dict]]:
             source["optional"] = item["optional"]
         volumes_.append({"name": name, "configMap": source})
         mounts.append({"name": name, "mountPath": item["mountPath"]})
+    for n, item in enumerate(platform.get("pvcMount", [])):
+        # The claim's name is the template input pvc-<n> (dag.py resolves constants and CreatePVC outputs).
+        volumes_.append({"name": f"pvc-{n}", "persistentVolumeClaim": {"claimName": f"{{{{inputs.parameters.pvc-{n}}}}}"}})
+        mounts.append({"name": f"pvc-{n}", "mountPath": item["mountPath"]})
     for n, item in enumerate(platform.get("emptyDirMounts", [])):
         name = limits.field_name(f"empty-{n}-{item.get('volumeName', '')}", 63)
         source = {k: item[k] for k in ("medium", "sizeLimit") if item.get(k)}
@@ -114,6 +118,19 @@ def template_settings(platform: dict, task: str, warn: Callable[[str], None]) ->
         settings["nodeSelector"] = dict(platform["nodeSelector"]["labels"])
     if platform.get("tolerations"):
         settings["tolerations"] = [toleration(t, task, warn) for t in platform["tolerations"]]
+    if platform.get("nodeAffinity"):
+        terms = [term["matchExpressions"] for term in platform["nodeAffinity"] if term.get("matchExpressions")]
+        required = [t for t, term in zip(terms, platform["nodeAffinity"], strict=False) if not term.get("weight")]
+        preferred = [{"weight": term["weight"], "preference": {"matchExpressions": term["matchExpressions"]}}
+                     for term in platform["nodeAffinity"] if term.get("weight") and term.get("matchExpressions")]
+        affinity = {}
+        if required:
+            affinity["requiredDuringSchedulingIgnoredDuringExecution"] = {
+                "nodeSelectorTerms": [{"matchExpressions": t} for t in required]}
+        if preferred:
+            affinity["preferredDuringSchedulingIgnoredDuringExecution"] = preferred
+        if affinity:
+            settings["affinity"] = {"nodeAffinity": affinity}
     if platform.get("activeDeadlineSeconds"):
         settings["activeDeadlineSeconds"] = int(platform["activeDeadlineSeconds"])
     return settings

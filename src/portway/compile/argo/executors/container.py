@@ -34,6 +34,9 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     options, warn = compiler.options, compiler.warn
     outputs = component.get("outputDefinitions", {})
     parameter_types = {n: r.kfp_type for n, r in inputs.items() if r.kfp_type not in ("artifact", "artifact_list")}
+    # Template inputs of the Argo target's own (a PVC's name: pvc-<n>) are not KFP inputs: KFP names have no '-'.
+    own = {n for n in parameter_types if "-" in n}
+    kfp_parameters = {n: t for n, t in parameter_types.items() if n not in own}
     artifact_lists = {n: r.kfp_type == "artifact_list" for n, r in inputs.items()
                       if r.kfp_type in ("artifact", "artifact_list")}
     input_artifacts = sorted(artifact_lists)
@@ -45,9 +48,9 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     is_python = python.is_python_component(container)
     context = placeholders.Context(
         task=task_name, kind=options.kind, bucket=options.bucket, prefix=options.prefix,
-        parameter_types=parameter_types, input_artifacts=set(input_artifacts), output_files=set(), group=group,
+        parameter_types=kfp_parameters, input_artifacts=set(input_artifacts), output_files=set(), group=group,
         executor_input=lambda: placeholders.executor_input(
-            parameter_types, artifact_lists, output_parameters, output_artifacts, options.bucket, options.prefix,
+            kfp_parameters, artifact_lists, output_parameters, output_artifacts, options.bucket, options.prefix,
             group, frozenset(n for n, r in inputs.items() if r.nullable)),
     )
     command = [t for item in container.get("command", []) for t in placeholders.expand(item, context)]
