@@ -121,7 +121,7 @@ def task_executions(result, document: dict, ir: dict, s3) -> dict:
     for node in result.nodes:
         if node.type not in ("Pod", "Retry") or node.id in retry_children:
             continue
-        name = step_of.get(node.template_name) or SUFFIX.sub("", node.display_name)
+        name = _kfp_task_name(node, step_of.get(node.template_name))
         if name not in outputs_of or node.phase in ("Skipped", "Omitted"):
             continue
         final = node
@@ -129,6 +129,17 @@ def task_executions(result, document: dict, ir: dict, s3) -> dict:
             final = by_id[node.children[-1]]
         tasks.setdefault(name, []).append(_execution(final, outputs_of[name], s3))
     return tasks
+
+
+def _kfp_task_name(node, label: str | None) -> str:
+    """The step label; for a template shared by several tasks (a large document) the label is the
+    template's `kfp-task` input, so the node's value of it; else the display name without suffix."""
+    if label and "{{" not in label:
+        return label
+    for parameter in (node.inputs or {}).get("parameters") or []:
+        if parameter.get("name") == "kfp-task":
+            return parameter.get("value")
+    return SUFFIX.sub("", node.display_name)
 
 
 def failure_notes(result) -> list[str]:

@@ -24,6 +24,4 @@ DIVERGES: dict[str, str] = {
     "tricky_strings": "/tasks/echo-text[0]/parameters/Output",
     # KFP hands metadata on through a protobuf Struct: a number comes back a float (4 -> 4.0).
     "artifact_types": '/files/config/train.txt: "trained on 4 rows\\n" != expected "trained on 4.0 rows\\n"',
-    # kfp-kubernetes CreatePVC/DeletePVC compile to a stub image, not an Argo resource template.
-    "kubernetes_pvc": "container of image 'argostub/createpvc' has no command",
 }
