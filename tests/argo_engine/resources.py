@@ -45,9 +45,29 @@ def _lookup(obj, path: str):
 _REQ = re.compile(r"^\s*(?P<key>[\w.\-\[\]]+)\s*(?P<op>==|!=|=|>|<|in|notin)?\s*(?P<val>.*?)\s*$")
 
 
+def requirements(condition: str) -> list[str]:
+    """The comma-joined requirements of a condition; commas inside `in (a,b)` sets stay (labels.Parse)."""
+    parts, depth, current = [], 0, ""
+    for char in condition:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p for p in [*parts, current] if p.strip()]
+
+
+def failure_met(condition: str, obj: dict) -> str | None:
+    """The first requirement of a failureCondition that holds: Argo fails the step on ANY one of them
+    (workflow/executor/resource.go, matchConditions: `for _, req := range failReqs { if req.Matches(ls) ...`),
+    while a successCondition needs all of its requirements (numMatched >= len(successReqs))."""
+    return next((req for req in requirements(condition) if condition_met(req, obj)), None)
+
+
 def condition_met(condition: str, obj: dict) -> bool:
-    """A comma-joined list of requirements, all of which must hold (labels.Parse semantics)."""
-    for req in [r for r in condition.split(",") if r.strip()]:
+    """Every requirement of a comma-joined list holds (how a successCondition is judged)."""
+    for req in requirements(condition):
         match = _REQ.match(req)
         if not match:
             raise ResourceError(f"cannot parse condition {condition!r}")
@@ -126,8 +146,9 @@ def run_resource(tmpl: dict, scope, controllers: dict, namespace: str, workflow:
     success, failure = res.get("successCondition"), res.get("failureCondition")
     if action != "delete" and (success or failure):
         while True:
-            if failure and condition_met(failure, obj):
-                return FAILED, f"failed with condition {failure}", _outputs(tmpl, obj)
+            if failure and (matched := failure_met(failure, obj)):
+                # argoexec's own message (resource.go: "failure condition '%s' evaluated %v").
+                return FAILED, f"failure condition '{matched.strip()}' evaluated true", _outputs(tmpl, obj)
             if success and condition_met(success, obj):
                 break
             if time.time() > deadline:

@@ -193,6 +193,22 @@ def test_resource_template_with_a_fake_controller(engine):
     assert again.phase == "Failed" and "already exists" in again.message  # kubectl create refused
 
 
+def test_resource_fails_when_any_failure_requirement_holds(engine):
+    # resource.go, matchConditions: each failureCondition requirement fails the step on its own;
+    # a successCondition needs all of its requirements (numMatched >= len(successReqs)).
+    def jobs(action, manifest):
+        return {**manifest, "status": {"phase": "Running", "reason": "NodeLost", "succeeded": 0}}
+
+    engine.resource_controllers["example.com/v1/Job"] = jobs
+    tmpl = {"name": "main", "resource": {
+        "action": "create", "successCondition": "status.phase == Succeeded,status.succeeded > 0",
+        "failureCondition": "status.phase == Failed,status.reason in (NodeLost,Evicted)",
+        "manifest": "apiVersion: example.com/v1\nkind: Job\nmetadata:\n  name: job-{{workflow.name}}\n"}}
+    result = engine.run(wf([tmpl]), timeout=30)
+    assert result.phase == "Failed"
+    assert "failure condition 'status.reason in (NodeLost,Evicted)' evaluated true" in result.nodes[0].message
+
+
 def test_template_parallelism_limits_concurrent_children(engine, tmp_path):
     # docs/parallelism: a template's `parallelism` bounds its running children; checked with a lock dir
     step = sh("one", "mkdir /shared/lock || echo OVERLAP >> /shared/log; sleep 0.2; rmdir /shared/lock; "

@@ -10,7 +10,7 @@ import time
 import pytest
 import yaml
 from argo_engine.model import SUCCEEDED
-from argo_engine.resources import condition_met, run_resource
+from argo_engine.resources import condition_met, failure_met, run_resource
 from argo_engine.substitution import Scope, replace
 from k8s_validation import object_errors
 
@@ -118,12 +118,10 @@ def test_a_cpu_train_step_makes_a_cpu_trainjob(schemas_dir):
 
 
 def _argo_outcome(resource: dict, obj: dict) -> tuple[str, str]:
-    """Argo's matchConditions (workflow/executor/resource.go): any failure requirement that matches
-    fails the step, with its text in the message; every success requirement must match."""
-    for requirement in resource["failureCondition"].split(","):
-        if condition_met(requirement, obj):
-            return "Failed", f"failure condition '{requirement.strip()}' evaluated true"
-    if all(condition_met(r, obj) for r in resource["successCondition"].split(",")):
+    """The engine's judgement of Argo's matchConditions (workflow/executor/resource.go)."""
+    if matched := failure_met(resource["failureCondition"], obj):
+        return "Failed", f"failure condition '{matched.strip()}' evaluated true"
+    if condition_met(resource["successCondition"], obj):
         return "Succeeded", ""
     return "Running", ""
 
