@@ -3,7 +3,7 @@
 # No `from __future__ import annotations`: KFP reads the components' annotations as types.
 import json
 import re
-from typing import Optional
+from typing import List, Optional  # noqa: UP035 (KFP reads typing.List)
 
 import pytest
 import yaml
@@ -448,3 +448,46 @@ def test_kfp_kubernetes_pvcs_and_node_affinity_become_argo_resources_and_templat
     assert arguments["pvc-0"] == "{{tasks.createpvc.outputs.parameters.name}}"
     assert '"pvc-0"' not in write_template["container"]["args"][1]  # not a KFP input
     assert tasks(document)["write"]["depends"] == "createpvc.Succeeded"
+
+
+def test_loops_over_artifacts_and_exit_tasks_that_are_pipelines(schemas_dir):
+    from kfp import dsl
+    from kfp.dsl import Dataset, Input, Output
+
+    @dsl.component(base_image="python:3.11-slim")
+    def part(x: int, out: Output[Dataset]):
+        open(out.path, "w").write(str(x))
+
+    @dsl.component(base_image="python:3.11-slim")
+    def size(data: Input[Dataset]) -> int:
+        return len(open(data.path).read())
+
+    @dsl.component(base_image="python:3.11-slim")
+    def say(text: str) -> str:
+        return text
+
+    @dsl.pipeline(name="cleanup")
+    def cleanup():
+        say(text="bye")
+
+    @dsl.pipeline(name="sizes")
+    def sizes(datasets: Input[List[Dataset]]):  # noqa: UP006 (KFP reads typing.List)
+        with dsl.ParallelFor(items=datasets) as data:
+            size(data=data)
+
+    @dsl.pipeline(name="artifact-loop")
+    def artifact_loop():
+        with dsl.ExitHandler(cleanup()):
+            with dsl.ParallelFor(items=[1, 2]) as x:
+                made = part(x=x)
+            sizes(datasets=dsl.Collected(made.outputs["out"]))
+
+    document, _ = compiled(artifact_loop)
+    strict(document, schemas_dir)
+    loops = [t for t in tasks(document).values() if "withParam" in t]
+    assert len(loops) == 1 and loops[0]["withParam"].startswith("{{tasks.for-loop-")
+    size_arguments = {a["name"]: a["value"] for a in tasks(document)["size"]["arguments"]["parameters"]}
+    assert "jsonpath(inputs.parameters" in size_arguments["data-key"]  # each item's own key, from its URI
+    (group,) = [t for t in tasks(document).values() if "hooks" in t]
+    hook_template = templates(document)[group["hooks"]["exit"]["template"]]
+    assert [t["template"] for t in hook_template["dag"]["tasks"]] == ["say"]  # the exit pipeline's own DAG

@@ -175,8 +175,6 @@ class Compiler:
             self.warn(f"task {name!r}: IR field {key!r} is not carried over to the Argo target")
         for key in sorted(set(component) - KNOWN_COMPONENT_KEYS):
             self.warn(f"task {name!r}: component field {key!r} is not carried over to the Argo target")
-        if "artifactIterator" in task:
-            raise UnsupportedFeature(f"task {name!r}: ParallelFor over artifacts is not supported by the Argo target yet.")
         inputs = self.task_inputs(task, component, scope, name)
         depends = dict(scope.depends)
         for ref in inputs.values():
@@ -198,7 +196,7 @@ class Compiler:
         task_conditions = list(scope.conditions)
         if trigger.get("condition"):
             task_conditions.append(conditions.translate(trigger["condition"], inputs, name))
-        if "parameterIterator" in task:
+        if "parameterIterator" in task or "artifactIterator" in task:
             self.convert_loop(name, task, component, inputs, task_conditions, depends, scope)
         elif "dag" in component and name in scope.hooks:
             self.convert_group_template(name, component, inputs, task_conditions, depends, scope)
@@ -292,21 +290,20 @@ class Compiler:
                 f"'error': {failed} ? {{'code': 1, 'message': {message} }} : {{ }} }})")
         return refs.Ref(expr, "TASK_FINAL_STATUS")
 
-    def convert_group_template(self, name, component, inputs, task_conditions, depends, scope) -> None:
-        """A group that has an exit hook (dsl.ExitHandler) stays one Argo DAG task, so that its exit
-        hook runs once it ends and its failure still fails the run (docs/lifecyclehook.md)."""
-        template_name = self.unique(f"{name}-dag")
+    def nested_template(self, name: str, component: dict, inputs: dict[str, refs.Ref], suffix: str):
+        """A KFP sub-DAG as an Argo DAG template of its own: (template name, arguments, outputs, producers)."""
+        template_name = self.unique(f"{name}-{suffix}")
         used: dict[str, tuple[str, refs.Ref]] = {}
 
         def inner_input(input_name: str, selector: str | None = None) -> refs.Ref:
-            outer = _lookup(inputs, input_name, selector, name)
+            outer = _lookup(inputs, input_name, None, name)
             inner = (refs.input_artifact(input_name) if outer.kfp_type == "artifact"
                      else refs.input_parameter(input_name, outer.kfp_type, outer.collected_key))
             used[input_name] = (outer.argument(), inner)
-            return inner
+            return select_field(inner, selector, name) if selector else inner
 
         child = Scope(resolve=inner_input, conditions=[], depends={}, tasks=[])
-        inner_outputs = self.convert_dag(component, child, f"exit handler {name!r}")
+        inner_outputs = self.convert_dag(component, child, f"pipeline {name!r}")
         template = {"name": template_name, "dag": {"tasks": child.tasks}}
         if used:
             template["inputs"] = {"parameters": [{"name": n} for n in sorted(used)]}
@@ -314,11 +311,16 @@ class Compiler:
             template["outputs"] = {"parameters": [{"name": out, "valueFrom": {"expression": ref.expr}}
                                                   for out, ref in sorted(inner_outputs.items())]}
         self.templates.append(template)
-        argo_name = self.unique(name)
-        for ref in (inputs[n] for n in used if n in inputs):
-            if ref.producer:
-                depends = {**depends, ref.producer: f"{ref.producer}.Succeeded"}
         arguments = [{"name": n, "value": used[n][0]} for n in sorted(used)]
+        producers = {inputs[n].producer for n in used if n in inputs and inputs[n].producer}
+        return template_name, arguments, inner_outputs, producers
+
+    def convert_group_template(self, name, component, inputs, task_conditions, depends, scope) -> None:
+        """A group that has an exit hook (dsl.ExitHandler) stays one Argo DAG task, so that its exit
+        hook runs once it ends and its failure still fails the run (docs/lifecyclehook.md)."""
+        template_name, arguments, inner_outputs, producers = self.nested_template(name, component, inputs, "dag")
+        depends = {**depends, **{p: f"{p}.Succeeded" for p in producers}}
+        argo_name = self.unique(name)
         scope.tasks.append(self.dag_task(argo_name, template_name, arguments, depends, task_conditions))
         scope.argo_task[name] = scope.tasks[-1]
         scope.outputs[name] = {out: refs.Ref(f"tasks{refs.index(argo_name)}.outputs.parameters{refs.index(out)}",
@@ -332,12 +334,20 @@ class Compiler:
         hook of its upstream's Argo task: it runs once that task ends, whatever its phase, and the task's
         failure still fails the run, as on KFP (docs/lifecyclehook.md)."""
         _, component = self.ir.component(task, name)
-        if "dag" in component or "parameterIterator" in task:
-            raise UnsupportedFeature(f"exit task {name!r} is a pipeline or a loop; the Argo target runs a single "
-                                     "step as an exit task.")
+        if "parameterIterator" in task or "artifactIterator" in task:
+            raise UnsupportedFeature(f"exit task {name!r} is a loop; an Argo exit hook runs a step or a pipeline.")
         if task.get("triggerPolicy", {}).get("condition") or scope.conditions:
             raise UnsupportedFeature(f"exit task {name!r} has a condition, which an Argo exit hook cannot carry.")
         inputs = self.task_inputs(task, component, scope, name)
+        if "dag" in component:  # an exit task that is a pipeline: its DAG template is the hook
+            template_name, arguments, _, _ = self.nested_template(name, component, inputs, "exit")
+            hook = {"template": template_name}
+            if arguments:
+                hook["arguments"] = {"parameters": arguments}
+            scope.argo_task[upstream].setdefault("hooks", {})["exit"] = hook
+            scope.outputs[name] = {}
+            scope.leaves[name] = {}
+            return
         holder = Scope(resolve=scope.resolve, conditions=[], depends={}, tasks=[], outputs=scope.outputs,
                        leaves={}, argo_task={})
         self.convert_executor_task(name, task, component, inputs, [], {}, holder)
@@ -350,14 +360,20 @@ class Compiler:
         scope.leaves[name] = {}
 
     def convert_loop(self, name, task, component, inputs, task_conditions, depends, scope) -> None:
-        iterator = task["parameterIterator"]
-        item_input = need(iterator, "itemInput", f"loop {name!r}.parameterIterator", str)
+        over_artifacts = "artifactIterator" in task
+        iterator = task["artifactIterator" if over_artifacts else "parameterIterator"]
+        item_input = need(iterator, "itemInput", f"loop {name!r} iterator", str)
         collected = self.collected_outputs(component, name)
         body_name = self.unique(f"{name}-body")
         used: dict[str, tuple[str, refs.Ref]] = {}  # body input -> (argument, its Ref inside the body)
         definitions = component.get("inputDefinitions", {})
 
         def body_input(input_name: str, selector: str | None = None) -> refs.Ref:
+            if input_name == item_input and over_artifacts:
+                # ParallelFor over artifacts: each item is one artifact's JSON from the list.
+                ref = refs.input_artifact(input_name)
+                used[input_name] = ("{{item}}", ref)
+                return ref
             if input_name == item_input:
                 kfp_type = definitions.get("parameters", {}).get(input_name, {}).get("parameterType", "STRING")
                 if selector is None:
@@ -392,9 +408,17 @@ class Compiler:
                 {"name": out, "valueFrom": {"expression": refs.iteration_value(inner_outputs[out])}}
                 for out in sorted(collected)]}
         self.templates.append(body_template)
-        items = need(iterator, "items", f"loop {name!r}.parameterIterator", dict)
+        items = need(iterator, "items", f"loop {name!r} iterator", dict)
         loop = {}
-        if "raw" in items:
+        if over_artifacts:
+            source_name = need(items, "inputArtifact", f"loop {name!r}.items", str)
+            if source_name not in inputs:
+                raise MalformedIR(f"pipeline IR: loop {name!r} iterates over {source_name!r}, which it does not receive.")
+            source = inputs[source_name]
+            loop["withParam"] = source.argument()
+            if source.producer:
+                depends = {**depends, source.producer: f"{source.producer}.Succeeded"}
+        elif "raw" in items:
             try:
                 loop["withItems"] = values._whole_numbers_as_ints(json.loads(items["raw"]))
             except ValueError:
