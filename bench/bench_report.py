@@ -82,4 +82,8 @@ def write_markdown(results: dict, path: Path) -> None:
         lines.append("")
     if ANALYSIS.exists():
         lines += [ANALYSIS.read_text().rstrip(), ""]
+    if "compile_scale" in b:
+        from bench_compile_scale import markdown_section
+
+        lines += markdown_section(b["compile_scale"])
     path.write_text("\n".join(lines))

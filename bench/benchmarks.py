@@ -287,7 +287,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = {"repeats": 5, "orchestration_sizes": [100_000, 1_000_000], "process_sizes": [1_000_000, 10_000_000],
                 "train_rows": 1_000_000, "rounds": 50, "serving_requests": 1_000, "fanouts": [10, 100, 1000],
                 "distributed_rows": 1_000_000}
-    selected = set(args.only) or {"orchestration", "process", "training", "serving", "compile", "distributed"}
+    selected = set(args.only) or {"orchestration", "process", "training", "serving", "compile", "distributed",
+                                  "compile-scale"}
     results = {"machine": machine(), "quick": args.quick, "plan": plan, "benchmarks": {}}
     started = time.perf_counter()
     if "orchestration" in selected:
@@ -308,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
 
         results["benchmarks"]["distributed"] = bench_distributed(
             work, plan["distributed_rows"], min(plan["repeats"], 3), plan["rounds"])
+    if "compile-scale" in selected:
+        from bench_compile_scale import FULL, QUICK, bench_compile_scale  # noqa: E402 (1,000 tasks, nested loops)
+
+        plan["compile_scale"] = QUICK if args.quick else FULL
+        results["benchmarks"]["compile_scale"] = bench_compile_scale(plan["compile_scale"])
     results["total_seconds"] = time.perf_counter() - started
 
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

@@ -31,5 +31,12 @@ def test_quick_benchmark_writes_results_and_table(tmp_path):
     distributed = benchmarks["distributed"]
     assert 0 < distributed["overhead_rss_bytes"] and 0 < distributed["worker_peak_rss_bytes"]
     assert 0 < distributed["auc"]["distributed"] <= 1
+    scale = benchmarks["compile_scale"]  # quick sizes: 4 x 5 distinct tasks, loops nested 2 x 2 x 2
+    assert (scale["wide"]["tasks_in_ir"], scale["wide"]["tasks_run"]) == (20, 20)
+    assert (scale["nested"]["tasks_in_ir"], scale["nested"]["tasks_run"]) == (3, 2 + 4 + 8)
+    for figures in (scale["wide"], scale["nested"]):
+        assert figures["kfp_ir_bytes"] > 0 and figures["kfp_compiler"]["runs"] == 1
+        assert 0 < figures["argo_bytes"] < figures["max_document_bytes"], figures.get("argo_refused")
     table = markdown_path.read_text()
     assert "| # | measure |" in table and "quick smoke run" in table
+    assert "## Compile scale" in table and "nested ParallelFor 2×2×2" in table
