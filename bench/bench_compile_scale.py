@@ -278,9 +278,8 @@ def markdown_section(r: dict) -> list[str]:
         s = r[shape]
         if "argo_step_templates" in s:
             lines.append(f"Where the {shape} Workflow's {s['argo_bytes']:,} bytes are: {s['argo_step_templates']:,} step "
-                         f"templates, {s['argo_step_template_bytes']:,} bytes, of which "
-                         f"{s['argo_distinct_step_templates']:,} differ in more than their name, step label and "
-                         f"cache ConfigMap; DAG templates {s['argo_dag_bytes']:,} bytes "
+                         f"templates, {s['argo_step_template_bytes']:,} bytes ({s['argo_distinct_step_templates']:,} distinct "
+                         f"once their name, step label and cache ConfigMap are set aside); DAG templates {s['argo_dag_bytes']:,} bytes "
                          f"({s['argo_dag_bytes'] / s['tasks_in_ir']:,.0f} per task in the IR).")
             lines.append("")
         if "argo_size_refused" in s:
