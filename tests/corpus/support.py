@@ -9,11 +9,7 @@ Recorded 2026-12-01 against the working tree's src/portway/compile/argo and test
 """
 
 
-REFUSED: dict[str, str] = {
-    "collected_into_nested_pipeline": r"UnsupportedFeature: task 'for-loop-1': ParallelFor over artifacts is not "
-                                      r"supported by the Argo target yet",
-    "exit_handler_pipeline_task": r"UnsupportedFeature: exit task 'notify-twice' is a pipeline or a loop",
-}
+REFUSED: dict[str, str] = {}
 
 
 DIVERGES: dict[str, str] = {
