@@ -112,3 +112,26 @@ def test_image_override_rewrites_every_project_executor():
 def test_a_bad_image_is_refused(image):
     with pytest.raises(ParameterError, match="is not an image reference"):
         compile_kfp(continuous_training, image=image)
+
+
+def _written_by_kfp(pipeline, tmp_path) -> dict:
+    import yaml
+    from kfp import compiler
+
+    package = tmp_path / f"{pipeline.name}.yaml"
+    compiler.Compiler().compile(pipeline, package_path=str(package))
+    documents = [d for d in yaml.safe_load_all(package.read_text()) if d]
+    return {"pipeline_spec": documents[0], "platform_spec": documents[1] if len(documents) > 1 else None}
+
+
+def test_ir_documents_equal_what_kfps_compiler_writes(tmp_path):
+    """compile_kfp takes the IR from KFP's compile path without its YAML file (kfp_target.ir_documents):
+    for the bundled pipelines and every corpus pipeline, the documents are the ones the compiler writes."""
+    from corpus.index import CASES
+
+    from portway.compile.kfp_target import ir_documents
+    from portway.compile.pipelines import PIPELINES, load_pipeline
+
+    pipelines = [load_pipeline(name) for name in PIPELINES] + [case.pipeline for case in CASES]
+    differ = [p.name for p in pipelines if ir_documents(p) != _written_by_kfp(p, tmp_path)]
+    assert differ == []

@@ -18,18 +18,45 @@ from portway.errors import ParameterError
 
 def compile_kfp(pipeline, image: str | None = None) -> dict:
     """{"pipeline_spec": dict, "platform_spec": dict | None} for `pipeline` (a @dsl.pipeline)."""
-    import yaml
-    from kfp import compiler
-
-    with tempfile.TemporaryDirectory(prefix="portway-kfp-") as tmp:
-        package = Path(tmp, "pipeline.yaml")
-        compiler.Compiler().compile(pipeline, package_path=str(package))
-        documents = [d for d in yaml.safe_load_all(package.read_text()) if d]
-    compiled = {"pipeline_spec": documents[0], "platform_spec": documents[1] if len(documents) > 1 else None}
+    compiled = ir_documents(pipeline)
     if image is not None:
         set_project_image(compiled["pipeline_spec"], image)
     parse_strict(compiled)
     return compiled
+
+
+def ir_documents(pipeline) -> dict:
+    """The documents `kfp.compiler.Compiler().compile` writes, without the YAML file in between.
+
+    Compiler.compile (kfp/compiler/compiler.py) applies `modify_pipeline_spec_with_override` and
+    `write_pipeline_spec_to_file` turns the PipelineSpec and PlatformSpec into dicts with protobuf's
+    MessageToDict, then dumps them as YAML. Writing and re-reading that YAML in pure Python was most of
+    the time for a large pipeline (about 7 s of 7.4 s at 1,000 tasks, BENCHMARKS.md), so the dicts are
+    taken here directly; tests/compile/test_kfp_target.py checks they equal what the compiler writes.
+    """
+    from google.protobuf import json_format
+    from kfp.compiler import pipeline_spec_builder
+
+    pipeline_spec = pipeline_spec_builder.modify_pipeline_spec_with_override(
+        pipeline_spec=pipeline.pipeline_spec, pipeline_name=None, pipeline_parameters=None,
+        pipeline_display_name=None)
+    platform_spec = pipeline.platform_spec
+    compiled = {"pipeline_spec": json_format.MessageToDict(pipeline_spec),
+                "platform_spec": json_format.MessageToDict(platform_spec) if len(platform_spec.platforms) else None}
+    _check_workspace(compiled)
+    return compiled
+
+
+def _check_workspace(compiled: dict) -> None:
+    """The one check write_pipeline_spec_to_file makes: an importer that downloads to the workspace
+    needs the pipeline's workspace config (kfp/compiler/pipeline_spec_builder.py)."""
+    executors = compiled["pipeline_spec"].get("deploymentSpec", {}).get("executors", {})
+    downloads = any(e.get("importer", {}).get("downloadToWorkspace") for e in executors.values())
+    platforms = (compiled["platform_spec"] or {}).get("platforms", {})
+    if downloads and not any((p.get("pipelineConfig") or {}).get("workspace") for p in platforms.values()):
+        raise ParameterError("dsl.importer(download_to_workspace=True) requires "
+                             "pipeline_config=dsl.PipelineConfig(workspace=dsl.WorkspaceConfig(size=...)) "
+                             "on the @dsl.pipeline.")
 
 
 def validate_image(image: str) -> str:
