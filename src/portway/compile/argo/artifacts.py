@@ -9,6 +9,10 @@ Keys are "key-only" artifacts (Argo docs/key-only-artifacts.md): bucket, endpoin
 come from the namespace's artifact repository, whose bucket must be the one in --artifact-root.
 A step that fails or leaves a declared output unwritten publishes nothing downstream: Argo fails
 the node (the output artifact is not optional) and dependents run only after `.Succeeded`.
+`{{pod.name}}` may appear anywhere in a pod template (output paths, raw artifact data): the
+controller sets it before substituting the whole template (workflow/controller/operator.go
+executeTemplate: `localParams[pod.name] = woc.getPodName(...)`, then `common.ProcessArgs`; for a
+retried template, per attempt).
 """
 
 from __future__ import annotations
