@@ -26,8 +26,14 @@ def kubernetes_secrets_configmaps():
 
 
 @dsl.component(base_image="python:3.11")
-def shape_only(text: str) -> str:
-    return text
+def shape_only(text: str) -> dict:
+    """Reads back what reaches the step: the field-path env var and the empty dir."""
+    import os
+
+    with open("/scratch/probe.txt", "w") as f:  # an emptyDir is writable
+        f.write(text)
+    return {"text": text, "pod_name": os.environ.get("POD_NAME", "<unset>"),
+            "scratch": sorted(os.listdir("/scratch"))}
 
 
 @dsl.pipeline(name="kubernetes-scheduling")
