@@ -90,7 +90,7 @@ def convert(compiled: dict, options: ArgoOptions) -> tuple[dict, list[str]]:
     if outputs:
         entry_template["outputs"] = {"parameters": [
             {"name": n, "valueFrom": {"parameter": r.text} if r.text else {"expression": r.expr}}
-            for n, r in outputs.items()]}
+            for n, r in sorted(outputs.items())]}
     unpinned = sorted(i for i in compiler.cached_images if not is_pinned(i))
     if unpinned:
         compiler.warn(f"cached steps run image(s) {', '.join(unpinned)} by tag: a tag rebuilt with new step logic can "
