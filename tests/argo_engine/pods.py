@@ -5,8 +5,9 @@ its own root folder, as a container has its own root filesystem:
 - the host's /usr, /etc (and /bin, /lib... as the host links them) stand for the image's operating
   system, each through a copy-on-write overlay, so a pod may write there (/etc/hosts,
   /usr/local/bin/tool) without touching this machine or other pods;
-- the image's PATH folders are shown read-only at their own paths; volumes are bind-mounted at their
-  mountPaths; /dev, /proc, /sys are the host's;
+- the image's PATH folders (a venv: its root and its Python's prefix) are shown at their own paths
+  through copy-on-write overlays too, as an image's layers are under a container's writable layer;
+  volumes are bind-mounted at their mountPaths; /dev, /proc, /sys are the host's;
 - every other path (/tmp, /tmp/outputs, /s3/bucket/key, /result.txt, /mnt/out, workingDir, the
   script file) is a plain folder of the pod's own.
 Output paths are copied out inside the namespace once the main container ends (as Argo's emissary
@@ -186,11 +187,20 @@ def _mount_lines(fs: PodFilesystem) -> list[str]:
     for name in KERNEL_DIRS:
         (root / name).mkdir(exist_ok=True)
         lines.append(f"mount --rbind /{name} {q(str(root / name))}")
-    for host in fs.visible:
+    # The image's own folders are its layers: a container writes over them copy-on-write (the
+    # runtime's overlay2 upper dir, dropped with the container), e.g. KFP's `pip install` at step start.
+    # A folder inside another one shown is already part of that one's overlay.
+    shown = sorted(fs.visible, key=len)
+    for index, host in enumerate(shown):
+        if any(host != other and host.startswith(other.rstrip("/") + "/") for other in shown):
+            continue
         target = root / host.lstrip("/")
+        upper, work = fs.root / "image-upper" / str(index), fs.root / "image-work" / str(index)
+        upper.mkdir(parents=True, exist_ok=True)
+        work.mkdir(parents=True, exist_ok=True)
         lines.append(f"mkdir -p {q(str(target))}")
-        lines.append(f"mount --bind {q(host)} {q(str(target))}")
-        lines.append(f"mount -o remount,bind,ro {q(str(target))}")
+        lines.append(f"mount -t overlay overlay -o lowerdir={q(host)},upperdir={q(str(upper))},"
+                     f"workdir={q(str(work))} {q(str(target))}")
     for container_path, host in sorted(fs.mounts.items(), key=lambda item: len(item[0])):
         target = root / container_path.lstrip("/")
         lines.append(f"mkdir -p {q(str(target))}")

@@ -13,9 +13,6 @@ REFUSED: dict[str, str] = {}
 
 
 DIVERGES: dict[str, str] = {
-    # The engine shows an image's folders read-only; a container's image layer is copy-on-write.
-    "packages_to_install": "Read-only file system",
-    "pip_index_urls": "Read-only file system",
     # A runtime value holding {{workflow.name}} is substituted by Argo (KFP passes it verbatim).
     "tricky_strings": "/tasks/echo-text[0]/parameters/Output",
     # KFP hands metadata on through a protobuf Struct: a number comes back a float (4 -> 4.0).
