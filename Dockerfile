@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The one image every Portway component runs in, on Kubeflow Pipelines and on bare Argo:
-# the KFP IR's executors and the Argo templates (python -m portway.launcher) both name it.
+# the KFP IR's executors name it, and the Argo target runs those executors' own commands in it
+# (KFP's executor, python3 -m kfp.dsl.executor_main; nothing of Portway wraps them).
 #
 #   make image    # docker build -t ghcr.io/portway-ml/portway:<package version> .
 #

@@ -16,9 +16,9 @@ from portway.config import DEFAULT_IMAGE, IMAGE_REPOSITORY
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text()
-# What runs inside the image: the components, the launcher and the modules they import.
+# What runs inside the image: the components and the modules they import (KFP's executor runs them).
 RUNTIME = ["components", "src/portway/steps", "src/portway/registry", "src/portway/report", "src/portway/datasets",
-           "src/portway/launcher.py", "src/portway/objectstore.py", "src/portway/fileio.py", "src/portway/names.py",
+           "src/portway/trainjob", "src/portway/objectstore.py", "src/portway/fileio.py", "src/portway/names.py",
            "src/portway/errors.py", "src/portway/config.py"]
 
 
