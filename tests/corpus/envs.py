@@ -9,13 +9,12 @@
   project's site-packages, built from the same Python minor version when this machine has it,
   whose bin directory goes first on PATH.
 
-  The pinned kfp is installed into it when it is built. A real python:3.11 pod installs it at
-  start (KFP's `pip install kfp==2.17.0 --no-deps` into the image's writable layer); the local
-  engine shows an image's folders read-only (tests/argo_engine/pods.py, visible_dirs: bind mount,
-  `remount,bind,ro`) where a container's image layer is copy-on-write, so that install could not
-  write. With kfp already there it is a no-op ("Requirement already satisfied"), which leaves
-  the step as it is on the pod after its install. `packages_to_install` is not baked in: those
-  steps show the difference (corpus/support.py).
+  The pinned kfp is installed into it when it is built, so KFP's runtime install at step start
+  (`pip install kfp==2.17.0 --no-deps`, run as compiled) finds it and is a no-op ("Requirement
+  already satisfied"): the step is then as it is on a python:3.11 pod after that install, and
+  no pod downloads kfp (a pod's HOME, hence pip's cache, is new each time). `packages_to_install`
+  is not baked in: each pod installs it into its own copy-on-write view of the image
+  (tests/argo_engine/pods.py), as a container does into its writable layer.
 
 The cache lives under $PORTWAY_CORPUS_CACHE (default ~/.cache/portway-corpus); delete it to rebuild.
 """
