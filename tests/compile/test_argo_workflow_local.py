@@ -166,3 +166,13 @@ def test_hyperparameter_search_fans_out_per_candidate(shared):
     models = [executor_output(n)["artifacts"]["model"]["artifacts"][0] for n in trains]
     assert sorted(m["metadata"]["parameters"]["max_depth"] for m in models) == [2, 4]
     assert len({m["uri"] for m in models}) == 2
+    # The best candidate (dsl.Collected into select) goes through evaluate, the gate and register.
+    steps = phases(run)
+    assert steps["select-best"] == steps["evaluate"] == steps["register"] == "Succeeded", steps
+    (select,) = [n for n in run.nodes if n.template_name == "select-best" and n.type == "Pod"]
+    best = executor_output(select)["artifacts"]["best_model"]["artifacts"][0]
+    assert best["metadata"]["parameters"]["max_depth"] in (2, 4)
+    record = ModelRegistry(f"s3://{s3_bucket}/registry").get("churn", 1)
+    assert record["lineage"]["pipeline"] == "hyperparameter-search"
+    assert record["lineage"]["parameters"]["max_depth"] == best["metadata"]["parameters"]["max_depth"]
+    assert record["lineage"]["gate"]["checks"], record["lineage"]["gate"]
