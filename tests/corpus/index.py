@@ -38,6 +38,11 @@ class Case:
     also_runs: dict = field(default_factory=dict)
     # Checked in its compiled form only, with the reason (it needs an image built for it).
     compiled_only: str = ""
+    # Where kfp.local's result differs from KFP's backend, the backend's: {(task, artifact, file):
+    # (kfp.local's text, the backend's text)}, with the reason. The reference must hold kfp.local's
+    # text there (so nothing else is hidden), and the backend's is compared.
+    kfp_backend: dict = field(default_factory=dict)
+    why_kfp_backend: str = ""
 
     @property
     def pipeline(self):
@@ -88,7 +93,12 @@ CASES: tuple[Case, ...] = (
          {"name": "Ada", "count": 2, "ratio": 0.5, "enabled": True, "tags": ["x", "y"], "extra": {"k": [1, 2]}}),
     Case("artifact_types", "artifacts", 11,
          ("dataset", "model", "metrics", "classification-metrics", "html", "markdown", "artifact-metadata",
-          "directory-artifact", "artifact-uri")),
+          "directory-artifact", "artifact-uri"),
+         kfp_backend={("train-model", "model", "config/train.txt"): ("trained on 4.0 rows\n", "trained on 4 rows\n")},
+         why_kfp_backend="metadata {'rows': 4} reaches the next step through a protobuf Struct (a double). kfp.local "
+                         "writes the executor input with Python's json_format (4.0); KFP's backend with Go's "
+                         "protojson.Marshal (backend/src/v2/component/launcher_v2.go compileCmdAndArgs), which "
+                         "prints a whole double as 4, as the Argo target's executor input does"),
     Case("importer", "artifacts", 11, ("importer", "importer-reimport", "importer-metadata"),
          {"data_uri": "{import_uri}"}),
     Case("artifact_pipeline_input", "artifacts", 11, ("artifact-pipeline-input",), {"dataset": "{import_uri}"},

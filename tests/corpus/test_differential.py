@@ -70,6 +70,14 @@ def expected_result(case, reference, ir: dict) -> dict:
     tasks = {name: list(executions) for name, executions in ran["tasks"].items() if name in compared}
     for name, executions in case.also_runs.items():
         tasks.setdefault(name, list(executions))
+    for (task, artifact, path), (local_text, backend_text) in case.kfp_backend.items():
+        (execution,) = tasks[task]
+        files = execution["artifacts"][artifact]["files"]
+        assert files[path] == local_text, f"{case.name}: kfp.local no longer writes {local_text!r} in {path}"
+        execution = {**execution, "artifacts": {**execution["artifacts"],
+                                                artifact: {**execution["artifacts"][artifact],
+                                                           "files": {**files, path: backend_text}}}}
+        tasks[task] = [execution]
     return {"status": ran["status"], "tasks": tasks}
 
 
