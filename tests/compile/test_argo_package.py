@@ -76,6 +76,32 @@ def test_booleans_are_normalised_so_true_is_never_a_silent_false():
     assert values.normalise("True", "BOOLEAN", "p") == "true"
 
 
+def test_text_argo_would_substitute_is_refused_as_a_param_and_warned_about_as_a_default():
+    # SubstituteParams (workflow/common/util.go) rewrites {{...}} inside values; Argo has no escape.
+    assert values.argo_tags("a {{workflow.name}} {{ braces }} {{=1+1}} {{item.x}} $HOME") == [
+        "{{workflow.name}}", "{{=1+1}}", "{{item.x}}"]
+    with pytest.raises(ParameterError, match=r"--param text holds \{\{workflow.name\}\}, which Argo would substitute"):
+        values.normalise("run {{workflow.name}}", "STRING", "--param text")
+    assert values.normalise("plain {{ braces }}", "STRING", "--param text") == "plain {{ braces }}"
+
+    from kfp import dsl
+
+    @dsl.component(base_image="python:3.11")
+    def echo(text: str) -> str:
+        return text
+
+    @dsl.pipeline(name="braces")
+    def braces(text: str = "made by {{workflow.name}}"):
+        echo(text=text)
+        echo(text="constant {{pod.name}}")
+
+    _, notes = convert_ir(compile_kfp(braces), ArgoOptions())
+    assert any("the default of pipeline parameter 'text' holds {{workflow.name}}" in n for n in notes), notes
+    assert any("a constant input holds {{pod.name}}" in n for n in notes), notes
+    with pytest.raises(ParameterError, match="--param text holds"):
+        convert_ir(compile_kfp(braces), ArgoOptions(parameters={"text": "{{workflow.uid}}"}))
+
+
 # -- limits ----------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("schedule", ["a b c d e", "0 3 * *", "61 * * * *", "0 3 * * 8", "*/0 * * * *", "5-1 * * * *"])
 def test_schedules_argo_would_refuse_are_refused(schedule):

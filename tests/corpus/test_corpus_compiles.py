@@ -81,3 +81,11 @@ def test_compiles_and_validates_strictly_or_is_refused_with_its_reason(case, com
     assert outcome.document["kind"] == "Workflow"
     for validator in validators:
         validate_strict(outcome.document, validator)
+
+
+@pytest.mark.parametrize("name", sorted(support.DIVERGES))
+def test_every_known_divergence_is_warned_about_by_name_when_compiling(name, compiled):
+    """A workflow that would run differently from KFP is a bug unless Argo truly cannot express it;
+    then the compile says so by name (issue 11)."""
+    assert name in support.WARNED, f"{name} runs differently from KFP without a compile warning"
+    assert any(support.WARNED[name] in note for note in compiled[name].warnings), compiled[name].warnings

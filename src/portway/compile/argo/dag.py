@@ -82,7 +82,10 @@ class Compiler:
                     result[input_name] = self.resolve(spec, kfp_type, scope, name)
                 elif "defaultValue" in definition:
                     # KFP's driver passes a component's default when the task does not.
-                    result[input_name] = refs.constant(values.render(definition["defaultValue"], kfp_type), kfp_type)
+                    text = values.render(definition["defaultValue"], kfp_type)
+                    if note := values.substitution_note(text, f"task {name!r}: the default of {input_name!r}"):
+                        self.warn(note)
+                    result[input_name] = refs.constant(text, kfp_type)
             for input_name in sorted(set(given.get(group, {})) - set(definitions.get(group, {}))):
                 raise MalformedIR(f"pipeline IR: task {name!r} passes {input_name!r}, which its component does not "
                                   "declare.")
@@ -103,6 +106,8 @@ class Compiler:
             text = values.render(value, kfp_type)
             if "{{$" in text:
                 return self.job_constant(text, kfp_type, consumer)
+            if note := values.substitution_note(text, f"task {consumer!r}: a constant input"):
+                self.warn(note)
             return refs.constant(text, kfp_type)
         for key, output_key in (("taskOutputParameter", "outputParameterKey"),
                                 ("taskOutputArtifact", "outputArtifactKey")):

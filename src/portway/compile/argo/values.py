@@ -16,6 +16,27 @@ from portway.errors import ParameterError
 
 TYPES = ("STRING", "NUMBER_INTEGER", "NUMBER_DOUBLE", "BOOLEAN", "LIST", "STRUCT")
 _INTEGER = re.compile(r"[+-]?\d+")
+# Argo substitutes variables inside parameter VALUES too: workflow/common/util.go SubstituteParams
+# marshals the template with its inputs' values already set, replaces the globals, then the inputs
+# (fasttemplate over "{{" "}}"), and expression tags are evaluated the same way. A value holding
+# {{workflow.name}}, {{inputs.parameters.x}} or {{=...}} reaches the step substituted, where KFP
+# passes it verbatim; Argo has no escape for "{{". Unknown names ({{ braces }}) are left alone.
+_ARGO_TAG = re.compile(r"\{\{\s*(?:=|(?:workflow|inputs|outputs|tasks|steps|item|pod|node|retries|lastRetry)\b)"
+                       r"[^}]*\}\}")
+
+
+def argo_tags(text: str) -> list[str]:
+    """The `{{...}}` in `text` that Argo would substitute (see _ARGO_TAG)."""
+    return [match.group(0) for match in _ARGO_TAG.finditer(text)]
+
+
+def substitution_note(text: str, what: str) -> str | None:
+    """A warning naming `what` when Argo would rewrite part of its value, else None."""
+    tags = argo_tags(text)
+    if not tags:
+        return None
+    return (f"{what} holds {', '.join(sorted(set(tags)))}, which Argo substitutes inside parameter values "
+            "(KFP passes it verbatim); the step will see it replaced")
 
 
 def _whole_numbers_as_ints(value):
@@ -75,8 +96,14 @@ def parse(raw: str, kfp_type: str, what: str):
 
 
 def normalise(raw: str, kfp_type: str, what: str) -> str:
-    """A user's string (--param) checked against its type and written in the canonical form."""
-    return render(parse(raw, kfp_type, what), kfp_type)
+    """A user's string (--param) checked against its type and written in the canonical form; a value
+    that Argo would rewrite (argo_tags) is refused, since it would not reach the step as given."""
+    text = render(parse(raw, kfp_type, what), kfp_type)
+    if tags := argo_tags(text):
+        raise ParameterError(f"{what} holds {', '.join(sorted(set(tags)))}, which Argo would substitute inside the "
+                             "value before the step sees it (Argo has no escape for '{{'); pass the text without "
+                             "'{{' or through an artifact.")
+    return text
 
 
 def parse_parameter(name: str, kind: str, raw: str):

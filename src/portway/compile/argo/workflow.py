@@ -37,6 +37,8 @@ def arguments(compiler: Compiler, definitions: dict) -> list[dict]:
             parameter["value"] = values.normalise(value, kfp_type, f"--param {name}")
         elif "defaultValue" in definition:
             parameter["value"] = values.render(definition["defaultValue"], kfp_type)
+            if note := values.substitution_note(parameter["value"], f"the default of pipeline parameter {name!r}"):
+                compiler.warn(note)
         elif definition.get("isOptional"):
             # Argo has no "absent": an empty value stands for KFP's None (refs.Ref.nullable).
             parameter["value"] = ""
