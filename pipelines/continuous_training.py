@@ -8,14 +8,10 @@ so every target (kfp.local, KFP IR, Argo) reads the same spec.
 """
 
 # No `from __future__ import annotations`: KFP reads the pipeline's annotations as types.
-from typing import NamedTuple
-
 from kfp import dsl, kubernetes
-from kfp.dsl import HTML, Artifact, Metrics
-from portway.components.evaluate import evaluate
 from portway.components.process import process
-from portway.components.register import gate_failed, register
 from portway.components.train import train
+from portway.pipelines.gated_register import PipelineOutputs, evaluate_gate_register
 
 from portway import __version__
 from portway.config import (
@@ -34,13 +30,6 @@ from portway.trainjob.render import RUNTIME_NAME
 
 PIPELINE_NAME = "continuous-training"
 DEFAULT_REGISTRY_ROOT = "s3://portway-models/registry"
-
-
-class PipelineOutputs(NamedTuple):
-    registration: str
-    metrics: Metrics
-    evaluation: Artifact
-    report: HTML
 
 
 def apply_resources(task: dsl.PipelineTask, spec: ResourceSpec) -> dsl.PipelineTask:
@@ -162,46 +151,11 @@ def build_pipeline(
         ).set_display_name("train")
         # With workers > 1 the Argo target turns this task into a TrainJob (portway.trainjob.argo).
         kubernetes.add_pod_label(train_task, LAUNCHER_LABEL, RUNTIME_NAME)
-        evaluate_task = configured(
-            evaluate(
-                model=train_task.outputs["model"],
-                test_data=process_task.outputs["test_data"],
-                profile=process_task.outputs["profile"],
-                gate_metric=gate_metric,
-                threshold=threshold,
-                gate_rules=gate_rules,
-                registry_root=registry_root,
-                model_group=model_group,
-                champion=champion,
-            ),
-            "evaluate",
-        ).set_display_name("evaluate")
-        with dsl.If(evaluate_task.outputs["passed"] == True, name="metric-gate"):  # noqa: E712 (KFP condition)
-            register_task = configured(
-                register(
-                    model=train_task.outputs["model"],
-                    evaluation=evaluate_task.outputs["evaluation"],
-                    report=evaluate_task.outputs["report"],
-                    data_uri=data_uri,
-                    data_fingerprint=data_fingerprint,
-                    model_group=model_group,
-                    approval_status=approval_status,
-                    registry_root=registry_root,
-                    code_version=code_version,
-                    pipeline_name=PIPELINE_NAME,
-                    run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-                    new_schema=new_schema,
-                    allow_duplicate=allow_duplicate,
-                ),
-                "register",
-            ).set_display_name("register")
-        with dsl.Else(name="metric-gate-failed"):
-            failed_task = configured(gate_failed(decision=evaluate_task.outputs["decision"]), "gate-failed")
-        return PipelineOutputs(
-            registration=dsl.OneOf(register_task.output, failed_task.output),
-            metrics=evaluate_task.outputs["metrics"],
-            evaluation=evaluate_task.outputs["evaluation"],
-            report=evaluate_task.outputs["report"],
+        return evaluate_gate_register(
+            configured, train_task.outputs["model"], process_task, pipeline_name=PIPELINE_NAME, data_uri=data_uri,
+            data_fingerprint=data_fingerprint, gate_metric=gate_metric, threshold=threshold, gate_rules=gate_rules,
+            registry_root=registry_root, model_group=model_group, approval_status=approval_status,
+            code_version=code_version, champion=champion, new_schema=new_schema, allow_duplicate=allow_duplicate,
         )
 
     return continuous_training

@@ -17,12 +17,11 @@ candidates, for benchmarks and for the 200-way fan-out test.
 import itertools
 
 from kfp import dsl
-from portway.components.evaluate import evaluate
 from portway.components.process import process
-from portway.components.register import gate_failed, register
 from portway.components.select import select_best
 from portway.components.train import train
-from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, PipelineOutputs, step_configurer
+from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, step_configurer
+from portway.pipelines.gated_register import PipelineOutputs, evaluate_gate_register, evaluate_step
 
 from portway import __version__
 from portway.config import DEFAULT_RESOURCES, RETRIES, RETRY_BACKOFF_SECONDS, ResourceSpec
@@ -42,6 +41,37 @@ def candidate_grid(count: int) -> list[dict]:
     if count > len(depths) * len(etas) * len(subsamples):
         grid = itertools.chain(grid, ((1.0, 0.1, 2 + i) for i in itertools.count(len(depths))))
     return [{"max_depth": d, "eta": e, "subsample": s} for s, e, d in itertools.islice(grid, count)]
+
+
+def split(configured, data_uri, data_fingerprint, target, seed) -> dsl.PipelineTask:
+    """The one process step of a search: train, validation and test splits, 70/15/15."""
+    return configured(
+        process(data_uri=data_uri, data_fingerprint=data_fingerprint, target=target, feature_types="{}",
+                validation_fraction=0.15, test_fraction=0.15, seed=seed),
+        "process",
+    )
+
+
+def train_candidate(configured, process_task: dsl.PipelineTask, candidate, *, gpus, num_boost_round,
+                    early_stopping_rounds, seed) -> dsl.PipelineTask:
+    """One loop iteration's train step, with the candidate's hyperparameters."""
+    return configured(
+        train(
+            train_data=process_task.outputs["train_data"],
+            validation_data=process_task.outputs["validation_data"],
+            profile=process_task.outputs["profile"],
+            gpus=gpus,
+            max_depth=candidate.max_depth,
+            eta=candidate.eta,
+            subsample=candidate.subsample,
+            colsample_bytree=0.9,
+            min_child_weight=1.0,
+            num_boost_round=num_boost_round,
+            early_stopping_rounds=early_stopping_rounds,
+            seed=seed,
+        ),
+        "train",
+    )
 
 
 def build_search_pipeline(
@@ -84,28 +114,11 @@ def build_search_pipeline(
             new_schema: bool = False,
             allow_duplicate: bool = False,
         ) -> PipelineOutputs:
-            process_task = configured(
-                process(data_uri=data_uri, data_fingerprint=data_fingerprint, target=target, feature_types="{}",
-                        validation_fraction=0.15, test_fraction=0.15, seed=seed),
-                "process",
-            )
+            process_task = split(configured, data_uri, data_fingerprint, target, seed)
             with dsl.ParallelFor(candidates, parallelism=parallelism, name="candidates") as candidate:
-                train_task = configured(
-                    train(
-                        train_data=process_task.outputs["train_data"],
-                        validation_data=process_task.outputs["validation_data"],
-                        profile=process_task.outputs["profile"],
-                        gpus=gpus,
-                        max_depth=candidate.max_depth,
-                        eta=candidate.eta,
-                        subsample=candidate.subsample,
-                        colsample_bytree=0.9,
-                        min_child_weight=1.0,
-                        num_boost_round=num_boost_round,
-                        early_stopping_rounds=early_stopping_rounds,
-                        seed=seed,
-                    ),
-                    "train",
+                train_task = train_candidate(
+                    configured, process_task, candidate, gpus=gpus, num_boost_round=num_boost_round,
+                    early_stopping_rounds=early_stopping_rounds, seed=seed,
                 ).set_caching_options(False)
                 # Not cached, on every target alike: the Argo target cannot cache a task whose
                 # artifacts are collected (a cached iteration's model would lie under an earlier
@@ -115,46 +128,12 @@ def build_search_pipeline(
                             validation_data=process_task.outputs["validation_data"], metric=gate_metric),
                 "select",
             ).set_display_name("select")
-            evaluate_task = configured(
-                evaluate(
-                    model=select_task.outputs["best_model"],
-                    test_data=process_task.outputs["test_data"],
-                    profile=process_task.outputs["profile"],
-                    gate_metric=gate_metric,
-                    threshold=threshold,
-                    gate_rules=gate_rules,
-                    registry_root=registry_root,
-                    model_group=model_group,
-                    champion=champion,
-                ),
-                "evaluate",
-            ).set_display_name("evaluate")
-            with dsl.If(evaluate_task.outputs["passed"] == True, name="metric-gate"):  # noqa: E712 (KFP condition)
-                register_task = configured(
-                    register(
-                        model=select_task.outputs["best_model"],
-                        evaluation=evaluate_task.outputs["evaluation"],
-                        report=evaluate_task.outputs["report"],
-                        data_uri=data_uri,
-                        data_fingerprint=data_fingerprint,
-                        model_group=model_group,
-                        approval_status=approval_status,
-                        registry_root=registry_root,
-                        code_version=code_version,
-                        pipeline_name=PIPELINE_NAME,
-                        run_id=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
-                        new_schema=new_schema,
-                        allow_duplicate=allow_duplicate,
-                    ),
-                    "register",
-                ).set_display_name("register")
-            with dsl.Else(name="metric-gate-failed"):
-                failed_task = configured(gate_failed(decision=evaluate_task.outputs["decision"]), "gate-failed")
-            return PipelineOutputs(
-                registration=dsl.OneOf(register_task.output, failed_task.output),
-                metrics=evaluate_task.outputs["metrics"],
-                evaluation=evaluate_task.outputs["evaluation"],
-                report=evaluate_task.outputs["report"],
+            return evaluate_gate_register(
+                configured, select_task.outputs["best_model"], process_task, pipeline_name=PIPELINE_NAME,
+                data_uri=data_uri, data_fingerprint=data_fingerprint, gate_metric=gate_metric, threshold=threshold,
+                gate_rules=gate_rules, registry_root=registry_root, model_group=model_group,
+                approval_status=approval_status, code_version=code_version, champion=champion,
+                new_schema=new_schema, allow_duplicate=allow_duplicate,
             )
         return hyperparameter_search
 
@@ -176,42 +155,16 @@ def build_search_pipeline(
         registry_root: str = DEFAULT_REGISTRY_ROOT,
         model_group: str = "churn",
     ):
-        process_task = configured(
-            process(data_uri=data_uri, data_fingerprint=data_fingerprint, target=target, feature_types="{}",
-                    validation_fraction=0.15, test_fraction=0.15, seed=seed),
-            "process",
-        )
+        process_task = split(configured, data_uri, data_fingerprint, target, seed)
         with dsl.ParallelFor(candidates, parallelism=parallelism, name="candidates") as candidate:
-            train_task = configured(
-                train(
-                    train_data=process_task.outputs["train_data"],
-                    validation_data=process_task.outputs["validation_data"],
-                    profile=process_task.outputs["profile"],
-                    gpus=gpus,
-                    max_depth=candidate.max_depth,
-                    eta=candidate.eta,
-                    subsample=candidate.subsample,
-                    colsample_bytree=0.9,
-                    min_child_weight=1.0,
-                    num_boost_round=num_boost_round,
-                    early_stopping_rounds=early_stopping_rounds,
-                    seed=seed,
-                ),
-                "train",
+            train_task = train_candidate(
+                configured, process_task, candidate, gpus=gpus, num_boost_round=num_boost_round,
+                early_stopping_rounds=early_stopping_rounds, seed=seed,
             )
-            configured(
-                evaluate(
-                    model=train_task.outputs["model"],
-                    test_data=process_task.outputs["test_data"],
-                    profile=process_task.outputs["profile"],
-                    gate_metric=gate_metric,
-                    threshold=threshold,
-                    gate_rules="",
-                    registry_root=registry_root,
-                    model_group=model_group,
-                    champion="none",
-                ),
-                "evaluate",
+            evaluate_step(
+                configured, train_task.outputs["model"], process_task, gate_metric=gate_metric,
+                threshold=threshold, gate_rules="", registry_root=registry_root, model_group=model_group,
+                champion="none",
             )
     return hyperparameter_search
 
