@@ -415,21 +415,15 @@ class Compiler:
         self.templates.append(body_template)
         items = need(iterator, "items", f"loop {name!r} iterator", dict)
         loop = {}
-        if over_artifacts:
-            source_name = need(items, "inputArtifact", f"loop {name!r}.items", str)
-            if source_name not in inputs:
-                raise MalformedIR(f"pipeline IR: loop {name!r} iterates over {source_name!r}, which it does not receive.")
-            source = inputs[source_name]
-            loop["withParam"] = source.argument()
-            if source.producer:
-                depends = {**depends, source.producer: f"{source.producer}.Succeeded"}
-        elif "raw" in items:
+        if not over_artifacts and "raw" in items:
             try:
                 loop["withItems"] = values._whole_numbers_as_ints(json.loads(items["raw"]))
             except ValueError:
                 raise MalformedIR(f"pipeline IR: loop {name!r}: items.raw is not a JSON list: {items['raw'][:60]!r}.") from None
         else:
-            source_name = need(items, "inputParameter", f"loop {name!r}.items", str)
+            # Over a list of artifacts or over a list parameter: either way a value the loop receives.
+            source_key = "inputArtifact" if over_artifacts else "inputParameter"
+            source_name = need(items, source_key, f"loop {name!r}.items", str)
             if source_name not in inputs:
                 raise MalformedIR(f"pipeline IR: loop {name!r} iterates over {source_name!r}, which it does not receive.")
             source = inputs[source_name]
