@@ -13,15 +13,8 @@ from portway.cli import main
 
 from .fake_servers import ArgoFake, KfpFake
 
+pytestmark = pytest.mark.usefixtures("clean_environment")
 TOKEN = "submit-env-token-1"
-
-
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))  # kfp.Client reads ~/.config/kfp/context.json
-    for name in ("ARGO_SERVER", "ARGO_TOKEN", "ARGO_NAMESPACE", "ARGO_SECURE", "ARGO_BASE_HREF",
-                 "ARGO_INSECURE_SKIP_VERIFY", "KF_PIPELINES_ENDPOINT", "KF_PIPELINES_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="module")
