@@ -35,6 +35,9 @@ def free_ports(count: int) -> list[int]:
 @pytest.fixture(scope="session")
 def schemas_dir() -> Path:
     if not SCHEMAS_DIR.is_dir():
+        # On CI ../shared is always laid beside the clone: missing, it is a broken setup, never a pass.
+        if os.environ.get("CI"):
+            pytest.fail(f"upstream schemas not found at {SCHEMAS_DIR} (CI is set; set PORTWAY_SHARED_SCHEMAS)")
         pytest.skip(f"upstream schemas not found at {SCHEMAS_DIR} (set PORTWAY_SHARED_SCHEMAS)")
     return SCHEMAS_DIR
 
@@ -51,14 +54,19 @@ def s3_server():
     server.stop()
 
 
+def point_boto3_at(patch: pytest.MonkeyPatch, endpoint: str) -> None:
+    """Point boto3 (in this process and in step subprocesses) at the S3 server at `endpoint`."""
+    patch.setenv("AWS_ENDPOINT_URL", endpoint)
+    patch.setenv("AWS_ACCESS_KEY_ID", TEST_AWS_ACCESS_KEY_ID)
+    patch.setenv("AWS_SECRET_ACCESS_KEY", TEST_AWS_SECRET_ACCESS_KEY)
+    patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    patch.delenv("AWS_PROFILE", raising=False)
+
+
 @pytest.fixture
 def s3_env(s3_server, monkeypatch):
     """Point boto3 (in this process and in step subprocesses) at the loopback S3 server."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_server)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", TEST_AWS_ACCESS_KEY_ID)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", TEST_AWS_SECRET_ACCESS_KEY)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    point_boto3_at(monkeypatch, s3_server)
     return s3_server
 
 

@@ -12,7 +12,7 @@ import json
 import boto3
 import pytest
 from argo_engine import ArgoEngine, ImageEnvironment
-from conftest import REPO_ROOT, TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
+from conftest import REPO_ROOT, TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY, point_boto3_at
 
 from portway.compile.argo import ArgoOptions, convert_ir
 from portway.compile.pipelines import load_ir
@@ -73,21 +73,23 @@ def executor_output(node) -> dict:
     return json.loads(next(p["value"] for p in node.outputs["parameters"] if p["name"] == "executor-output"))
 
 
+def churn_bucket(patch: pytest.MonkeyPatch, s3_server: str, churn_csv, prefix: str) -> dict:
+    """boto3 pointed at the loopback S3 server, a fresh bucket holding the churn data at data/churn.csv."""
+    import uuid
+
+    point_boto3_at(patch, s3_server)
+    bucket = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    boto3.client("s3").upload_file(str(churn_csv), bucket, "data/churn.csv")
+    return {"bucket": bucket, "data_uri": f"s3://{bucket}/data/churn.csv", "endpoint": s3_server}
+
+
 @pytest.fixture(scope="module")
 def shared(s3_server, churn_csv, tmp_path_factory):
     """One bucket, dataset and engine (with its memoize caches) for the tests of this module."""
-    import uuid
-
     with pytest.MonkeyPatch.context() as patch:
-        for name, value in {"AWS_ENDPOINT_URL": s3_server, "AWS_ACCESS_KEY_ID": TEST_AWS_ACCESS_KEY_ID,
-                            "AWS_SECRET_ACCESS_KEY": TEST_AWS_SECRET_ACCESS_KEY, "AWS_DEFAULT_REGION": "us-east-1"}.items():
-            patch.setenv(name, value)
-        patch.delenv("AWS_PROFILE", raising=False)
-        bucket = f"portway-argo-{uuid.uuid4().hex[:10]}"
-        boto3.client("s3").create_bucket(Bucket=bucket)
-        boto3.client("s3").upload_file(str(churn_csv), bucket, "data/churn.csv")
-        yield {"bucket": bucket, "data_uri": f"s3://{bucket}/data/churn.csv", "endpoint": s3_server,
-               "engine": engine_for(tmp_path_factory.mktemp("argo"), s3_server, bucket),
+        s3 = churn_bucket(patch, s3_server, churn_csv, "portway-argo")
+        yield {**s3, "engine": engine_for(tmp_path_factory.mktemp("argo"), s3_server, s3["bucket"]),
                "tmp": tmp_path_factory.mktemp("runs")}
 
 

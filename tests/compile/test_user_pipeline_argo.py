@@ -8,17 +8,14 @@ as a new user would.
 from __future__ import annotations
 
 import shutil
-import uuid
 from pathlib import Path
 
-import boto3
 import pytest
-from conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
 
 from portway.cli import main as portway
 from portway.registry import ModelRegistry
 
-from .test_argo_workflow_local import CREDENTIALS, engine_for, phases
+from .test_argo_workflow_local import CREDENTIALS, churn_bucket, engine_for, phases
 
 pytestmark = pytest.mark.local
 USER_PIPELINE = Path(__file__).parents[1] / "local" / "user_pipeline.py"
@@ -26,14 +23,7 @@ USER_PIPELINE = Path(__file__).parents[1] / "local" / "user_pipeline.py"
 
 @pytest.fixture
 def s3(s3_server, churn_csv, monkeypatch):
-    for name, value in {"AWS_ENDPOINT_URL": s3_server, "AWS_ACCESS_KEY_ID": TEST_AWS_ACCESS_KEY_ID,
-                        "AWS_SECRET_ACCESS_KEY": TEST_AWS_SECRET_ACCESS_KEY, "AWS_DEFAULT_REGION": "us-east-1"}.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    bucket = f"portway-user-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    boto3.client("s3").upload_file(str(churn_csv), bucket, "data/churn.csv")
-    return {"bucket": bucket, "endpoint": s3_server, "data_uri": f"s3://{bucket}/data/churn.csv"}
+    return churn_bucket(monkeypatch, s3_server, churn_csv, "portway-user")
 
 
 def compile_user_pipeline(tmp_path: Path, monkeypatch, s3: dict, *extra: str) -> dict:
