@@ -170,7 +170,7 @@ COMPILE_ONE = r"""
 import copy, json, statistics, sys, time, warnings
 import yaml
 target, fanout, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-from portway.compile.argo_target import compile_argo
+from portway.compile.argo import compile_argo
 from portway.compile.kfp_target import compile_kfp
 from portway.pipelines.hyperparameter_search import build_search_pipeline
 pipeline = build_search_pipeline(fanout)

@@ -30,7 +30,7 @@ def documents() -> dict[str, dict]:
     """File name -> Argo object."""
     from portway.pipelines.continuous_training import continuous_training
 
-    from portway.compile.argo_target import ArgoOptions, compile_argo
+    from portway.compile.argo import ArgoOptions, compile_argo
 
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # a setting the Argo target drops must not pass unnoticed here

@@ -42,7 +42,7 @@ def compile_for_kind(image: str, endpoint: str, secret: str, namespace: str) -> 
     import yaml
     from portway.pipelines.continuous_training import build_pipeline
 
-    from portway.compile.argo_target import ArgoOptions, compile_argo
+    from portway.compile.argo import ArgoOptions, compile_argo
 
     pipeline = build_pipeline(resources=cpu_resources())
     options = ArgoOptions(image=image, kind="Workflow", namespace=namespace, s3_endpoint=endpoint, s3_secret=secret,

@@ -72,7 +72,7 @@ def test_compiled_train_step_lands_on_the_gpu_pool(gpu_defaults, tmp_path):
 def test_argo_train_template_lands_on_the_gpu_pool(gpu_defaults):
     from portway.pipelines.continuous_training import continuous_training
 
-    from portway.compile.argo_target import ArgoOptions, compile_argo
+    from portway.compile.argo import ArgoOptions, compile_argo
 
     workflow = compile_argo(continuous_training, ArgoOptions(kind="WorkflowTemplate"))
     steps = [t for t in workflow["spec"]["templates"] if "container" in t or "script" in t]

@@ -11,7 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 from portway import __version__
-from portway.compile.argo_target import RUN_AS_USER
+from portway.compile.argo import RUN_AS_USER
 from portway.config import DEFAULT_IMAGE, IMAGE_REPOSITORY
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -140,5 +140,6 @@ def test_the_component_image_runs_as_a_numeric_non_root_user_from_a_pinned_base(
         pytest.skip("no Dockerfile in this tree yet")
     problems, uid = dockerfile_problems(dockerfile.read_text())
     assert problems == [], problems
-    compile_target = pytest.importorskip("portway.compile.argo_target")
-    assert uid == compile_target.RUN_AS_USER, "the workflows' runAsUser and the image's USER differ"
+    from portway.compile.argo import RUN_AS_USER
+
+    assert uid == RUN_AS_USER, "the workflows' runAsUser and the image's USER differ"
