@@ -10,6 +10,7 @@ from .expressions import ExpressionError
 from .govaluate_when import WhenError, should_execute
 from .loops import LoopError, expansions, items_of
 from .model import ERROR, FAILED, OMITTED, SKIPPED, SUCCEEDED
+from .outputs import scope_outputs
 from .substitution import TAG, Scope, UnresolvedError, substitute
 
 FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled"
@@ -270,15 +271,19 @@ def run_dag(run, node_name, tmpl, tmpl_name, boundary, display):
         if task_node.type == "TaskGroup":
             run.aggregate_scope(scope, f"tasks.{name}", [run.nodes.by_id(c) for c in task_node.children])
         run.node_scope(scope, f"tasks.{name}", task_node, task)
-    try:
-        from .outputs import scope_outputs
+    return finish_with_outputs(run, node, tmpl, scope)
 
+
+def finish_with_outputs(run, node, tmpl: dict, scope: Scope):
+    """A DAG or steps template whose children succeeded: its outputs from its tasks' or steps' scope, then
+    Succeeded; an output that cannot be resolved errors the node, as operator.go does."""
+    try:
         params = scope_outputs(tmpl, run.globals.merged(scope))
         arts = []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
             for found in run.resolve_artifact_arguments([art], scope):  # none for a missing optional one
                 arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the node errors, as operator.go does
         return run.finish(node, ERROR, str(exc))
     node.outputs = {k: v for k, v in (("parameters", params), ("artifacts", arts)) if v}
     return run.finish(node, SUCCEEDED)

@@ -16,12 +16,19 @@ from __future__ import annotations
 
 import threading
 
-from .dag_runner import FAIL_FAST_MESSAGE, ChildSlots, add_inputs_to_scope, expand, prepare_holder, run_child
+from .dag_runner import (
+    FAIL_FAST_MESSAGE,
+    ChildSlots,
+    add_inputs_to_scope,
+    expand,
+    finish_with_outputs,
+    prepare_holder,
+    run_child,
+)
 from .expressions import ExpressionError
 from .govaluate_when import WhenError
 from .loops import LoopError
 from .model import ERROR, FAILED, SKIPPED, SUCCEEDED
-from .outputs import scope_outputs
 from .substitution import Scope, UnresolvedError
 
 
@@ -69,16 +76,7 @@ def run_steps(run, node_name, tmpl, tmpl_name, boundary, display):
             run.finish(group_node, FAILED, message)
             return run.finish(node, FAILED, message)
         run.finish(group_node, SUCCEEDED)
-    try:
-        params = scope_outputs(tmpl, run.globals.merged(scope))
-        arts = []
-        for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            for found in run.resolve_artifact_arguments([art], scope):  # none for a missing optional one
-                arts.append({**{k: v for k, v in found.items() if k != "from"}, "name": art["name"]})
-    except Exception as exc:  # noqa: BLE001 - the node errors, as operator.go does
-        return run.finish(node, ERROR, str(exc))
-    node.outputs = {k: v for k, v in (("parameters", params), ("artifacts", arts)) if v}
-    return run.finish(node, SUCCEEDED)
+    return finish_with_outputs(run, node, tmpl, scope)
 
 
 def _continues(step: dict, phase: str) -> bool:
