@@ -11,7 +11,8 @@ so every target (kfp.local, KFP IR, Argo) reads the same spec.
 from kfp import dsl, kubernetes
 from portway.components.process import process
 from portway.components.train import train
-from portway.pipelines.gated_register import PipelineOutputs, evaluate_gate_register
+from portway.pipelines import gated_register
+from portway.pipelines.gated_register import PipelineOutputs
 
 from portway import __version__
 from portway.config import (
@@ -151,7 +152,7 @@ def build_pipeline(
         ).set_display_name("train")
         # With workers > 1 the Argo target turns this task into a TrainJob (portway.trainjob.argo).
         kubernetes.add_pod_label(train_task, LAUNCHER_LABEL, RUNTIME_NAME)
-        return evaluate_gate_register(
+        return gated_register.evaluate_gate_register(
             configured, train_task.outputs["model"], process_task, pipeline_name=PIPELINE_NAME, data_uri=data_uri,
             data_fingerprint=data_fingerprint, gate_metric=gate_metric, threshold=threshold, gate_rules=gate_rules,
             registry_root=registry_root, model_group=model_group, approval_status=approval_status,

@@ -2,7 +2,10 @@
                                                              └─► gate_failed
 
 Built once here so continuous-training and hyperparameter-search gate and register a model
-the same way (SageMaker: JsonGet+Condition ► RegisterModel).
+the same way (SageMaker: JsonGet+Condition ► RegisterModel). A pipeline imports this module
+itself, not only its functions: `portway run` finds the components' own checks (evaluate's,
+register's) among the attributes of the modules a pipeline's module imports
+(portway.embedded.preflight.declared_checks).
 """
 
 # No `from __future__ import annotations`: KFP reads the pipeline's annotations as types.

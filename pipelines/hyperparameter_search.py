@@ -20,8 +20,9 @@ from kfp import dsl
 from portway.components.process import process
 from portway.components.select import select_best
 from portway.components.train import train
+from portway.pipelines import gated_register
 from portway.pipelines.continuous_training import DEFAULT_REGISTRY_ROOT, step_configurer
-from portway.pipelines.gated_register import PipelineOutputs, evaluate_gate_register, evaluate_step
+from portway.pipelines.gated_register import PipelineOutputs
 
 from portway import __version__
 from portway.config import DEFAULT_RESOURCES, RETRIES, RETRY_BACKOFF_SECONDS, ResourceSpec
@@ -128,7 +129,7 @@ def build_search_pipeline(
                             validation_data=process_task.outputs["validation_data"], metric=gate_metric),
                 "select",
             ).set_display_name("select")
-            return evaluate_gate_register(
+            return gated_register.evaluate_gate_register(
                 configured, select_task.outputs["best_model"], process_task, pipeline_name=PIPELINE_NAME,
                 data_uri=data_uri, data_fingerprint=data_fingerprint, gate_metric=gate_metric, threshold=threshold,
                 gate_rules=gate_rules, registry_root=registry_root, model_group=model_group,
@@ -161,7 +162,7 @@ def build_search_pipeline(
                 configured, process_task, candidate, gpus=gpus, num_boost_round=num_boost_round,
                 early_stopping_rounds=early_stopping_rounds, seed=seed,
             )
-            evaluate_step(
+            gated_register.evaluate_step(
                 configured, train_task.outputs["model"], process_task, gate_metric=gate_metric,
                 threshold=threshold, gate_rules="", registry_root=registry_root, model_group=model_group,
                 champion="none",
