@@ -187,9 +187,14 @@ def _mount_lines(fs: PodFilesystem) -> list[str]:
     for name in KERNEL_DIRS:
         (root / name).mkdir(exist_ok=True)
         lines.append(f"mount --rbind /{name} {q(str(root / name))}")
-    # The image's own folders are its layers: a container writes over them copy-on-write (the
-    # runtime's overlay2 upper dir, dropped with the container), e.g. KFP's `pip install` at step start.
-    # A folder inside another one shown is already part of that one's overlay.
+    for container_path, host in sorted(fs.mounts.items(), key=lambda item: len(item[0])):
+        target = root / container_path.lstrip("/")
+        lines.append(f"mkdir -p {q(str(target))}")
+        lines.append(f"mount --bind {q(str(host))} {q(str(target))}")
+    # The image's own folders are its layers: a container writes over them copy-on-write (the runtime's
+    # overlay2 upper dir, dropped with the container), e.g. KFP's `pip install` at step start. Mounted
+    # after the volumes: here they are host paths (a venv, maybe under /tmp) that an emptyDir at /tmp
+    # must not hide. A folder inside another one shown is already part of that one's overlay.
     shown = sorted(fs.visible, key=len)
     for index, host in enumerate(shown):
         if any(host != other and host.startswith(other.rstrip("/") + "/") for other in shown):
@@ -201,10 +206,6 @@ def _mount_lines(fs: PodFilesystem) -> list[str]:
         lines.append(f"mkdir -p {q(str(target))}")
         lines.append(f"mount -t overlay overlay -o lowerdir={q(host)},upperdir={q(str(upper))},"
                      f"workdir={q(str(work))} {q(str(target))}")
-    for container_path, host in sorted(fs.mounts.items(), key=lambda item: len(item[0])):
-        target = root / container_path.lstrip("/")
-        lines.append(f"mkdir -p {q(str(target))}")
-        lines.append(f"mount --bind {q(str(host))} {q(str(target))}")
     return lines
 
 
