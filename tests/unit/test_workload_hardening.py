@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 import yaml
 from security_baseline import pod_specs
 
@@ -62,7 +61,8 @@ def test_the_check_finds_a_root_container():
 
 
 def test_compiled_argo_workflows_are_hardened():
-    compile_ = pytest.importorskip("portway.compile", reason="the Argo target (portway.compile) is not in this tree yet")
+    import portway.compile as compile_
+
     workflows = [compile_.compile_argo(compile_.load_pipeline(name), compile_.ArgoOptions(s3_secret="portway-s3"))
                  for name in compile_.PIPELINES]
     assert containers_in(workflows) >= 5
@@ -72,8 +72,7 @@ def test_compiled_argo_workflows_are_hardened():
 
 def test_rendered_charts_are_hardened():
     charts = sorted(p.parent for p in (REPO / "charts").glob("*/Chart.yaml"))
-    if not charts:
-        pytest.skip("no charts in this tree yet")
+    assert charts, "no charts found under charts/"
     from portway.devtools.charts import ci_values_files, load_values, render_chart, rendered_objects
 
     objects = [obj for chart in charts for values in ci_values_files(chart)
@@ -86,8 +85,7 @@ def test_rendered_charts_are_hardened():
 def test_manifest_workloads_are_hardened():
     files = sorted((REPO / "manifests").rglob("*.yaml"))
     objects = [d for f in files for d in yaml.safe_load_all(f.read_text()) if isinstance(d, dict)]
-    if not containers_in(objects):
-        pytest.skip("no workloads under manifests/ in this tree yet")
+    assert containers_in(objects), "no workloads found under manifests/"
     problems = [p for obj in objects for p in hardening_problems(obj)]
     assert problems == [], "\n".join(problems)
 
@@ -136,8 +134,7 @@ def test_the_dockerfile_check_finds_root_unpinned_and_named_users():
 
 def test_the_component_image_runs_as_a_numeric_non_root_user_from_a_pinned_base():
     dockerfile = REPO / "Dockerfile"
-    if not dockerfile.is_file():
-        pytest.skip("no Dockerfile in this tree yet")
+    assert dockerfile.is_file(), "no Dockerfile at the repository root"
     problems, uid = dockerfile_problems(dockerfile.read_text())
     assert problems == [], problems
     from portway.compile.argo import RUN_AS_USER
