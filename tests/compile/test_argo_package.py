@@ -139,7 +139,9 @@ def test_every_placeholder_becomes_argo_text():
     c = context()
     assert placeholders.resolve("{{$}}", c) == "EI"
     assert placeholders.resolve("--x={{$.inputs.parameters['x']}}", c) == "--x={{inputs.parameters.x}}"
-    assert placeholders.resolve("{{$.inputs.artifacts['a'].path}}", c) == "/s3/b/{{inputs.parameters.a-key}}"
+    # An artifact's key is read from its own JSON inside the template: the DAG passes the artifact only.
+    assert placeholders.resolve("{{$.inputs.artifacts['a'].path}}", c) == (
+        """/s3/b/{{=sprig.trimPrefix("s3://b/", jsonpath(inputs.parameters["a"], '$.uri'))}}""")
     assert placeholders.resolve("{{$.outputs.artifacts['o'].uri}}", c) == "s3://b/p/{{workflow.name}}/{{pod.name}}/o"
     assert placeholders.resolve("{{$.outputs.parameters['n'].output_file}}", c) == "/tmp/kfp/outputs/parameters/n"
     assert c.output_files == {"n"}
@@ -195,7 +197,8 @@ def test_every_component_form_compiles_and_validates_strictly(schemas_dir):
     assert {p["name"] for p in found["make"]["outputs"]["parameters"]} == {"executor-output", "note"}
     copy = found["copy"]["container"]
     assert copy["image"] == "busybox:1.36" and "portway.launcher" not in json.dumps(copy)
-    assert copy["command"][2].startswith("cp /s3/portway-artifacts/{{inputs.parameters.source-key}} /s3/")
+    assert copy["command"][2].startswith('cp /s3/portway-artifacts/{{=sprig.trimPrefix("s3://portway-artifacts/", '
+                                         """jsonpath(inputs.parameters["source"], '$.uri'))}} /s3/""")
     assert copy["args"][:2] == ["--label", "{{inputs.parameters.label}}"]
     arguments = {a["name"]: a["value"] for a in tasks(document)["copy"]["arguments"]["parameters"]}
     assert "in.csv" in arguments["source"] and "lake" in arguments["source"]  # the importer is a value, not a pod
@@ -433,9 +436,10 @@ def test_a_large_pipeline_shares_one_template_per_distinct_step(schemas_dir):
     strict(document, schemas_dir)
     size = limits.check_size(document)
     assert size < SHARE_ABOVE < limits.MAX_DOCUMENT_BYTES, size  # 200 templates would be about 400 KiB
+    # Two distinct steps: the first reads a pipeline parameter, the other 199 their upstream's output.
     containers = [t for t in templates(document).values() if "container" in t]
-    assert len(containers) == 1 and containers[0]["metadata"]["labels"]["portway.dev/step"] == (
-        "{{inputs.parameters.kfp-task}}")
+    assert len(containers) == 2 and {c["metadata"]["labels"]["portway.dev/step"] for c in containers} == {
+        "{{inputs.parameters.kfp-task}}"}
     labels = [{a["name"]: a["value"] for a in t["arguments"]["parameters"]}[TASK_PARAMETER] for t in tasks(document).values()]
     assert len(set(labels)) == 200 and "step-200" in labels
 
@@ -513,7 +517,10 @@ def test_loops_over_artifacts_and_exit_tasks_that_are_pipelines(schemas_dir):
     loops = [t for t in tasks(document).values() if "withParam" in t]
     assert len(loops) == 1 and loops[0]["withParam"].startswith("{{tasks.for-loop-")
     size_arguments = {a["name"]: a["value"] for a in tasks(document)["size"]["arguments"]["parameters"]}
-    assert "jsonpath(inputs.parameters" in size_arguments["data-key"]  # each item's own key, from its URI
+    assert list(size_arguments) == ["data"]  # each item's JSON; its key is read from its URI in the template
+    (size_artifact,) = [a for a in templates(document)["size"]["inputs"]["artifacts"] if a["name"] == "data"]
+    assert size_artifact["s3"]["key"] == (
+        """{{=sprig.trimPrefix("s3://portway-artifacts/", jsonpath(inputs.parameters["data"], '$.uri'))}}""")
     (group,) = [t for t in tasks(document).values() if "hooks" in t]
     hook_template = templates(document)[group["hooks"]["exit"]["template"]]
     assert [t["template"] for t in hook_template["dag"]["tasks"]] == ["say"]  # the exit pipeline's own DAG

@@ -149,6 +149,8 @@ CASES: tuple[Case, ...] = (
     Case("directory_artifacts", "ml_flow", 11, ("directory-artifact", "binary-bytes", "generic-artifact")),
     Case("reused_component", "ml_flow", 11, ("same-component-several-tasks",)),
     Case("named_tuple_outputs", "ml_flow", 11, ("named-tuple-output",)),
+    Case("one_component_on_each_output", "ml_flow", 11, ("same-component-several-tasks", "named-tuple-output",
+                                                         "multiple-artifact-outputs")),
     # -- issue 12: control flow -------------------------------------------------------------------------------------
     Case("if_elif_else", "conditions", 12, ("if", "elif", "else", "condition-on-task-output", "string-compare")),
     Case("numeric_conditions", "conditions", 12, ("if", "int-compare", "float-compare", "compare-to-parameter")),

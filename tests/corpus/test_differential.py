@@ -125,3 +125,49 @@ def test_the_project_venv_is_unchanged(reference, venv_freeze_before):
 
     assert reference.finish() == 0
     assert pip_freeze() == venv_freeze_before
+
+
+# Cases whose tasks share templates once sharing is forced: one component on several tasks reading the
+# same or different outputs of one upstream, conditions, OneOf of artifacts, a failing step, and a loop in a
+# condition in a nested pipeline with an exit handler.
+SHARED_CASES = ("one_component_on_each_output", "reused_component", "numeric_conditions", "one_of_artifacts",
+                "failing_step", "loop_in_condition_in_nested_with_exit_handler")
+
+
+@pytest.mark.parametrize("name", SHARED_CASES)
+def test_shared_templates_agree_with_kfp(name, compiled, engine, s3, reference, shared_dir, monkeypatch):
+    """A large document shares one template per distinct step (compile/argo/sharing.py), each task passing
+    its step label and, where its inputs are other outputs than the kept template's, their JSON paths
+    (picks.py). Forced here on small pipelines, the runs agree with KFP as the unshared ones do."""
+    import dataclasses
+
+    from portway.compile import ArgoOptions, convert_ir
+    from portway.compile.argo import sharing
+
+    case = next(c for c in CASES if c.name == name)
+    outcome = compiled[name]
+    monkeypatch.setattr(sharing, "SHARE_ABOVE", 0)
+    document, _ = convert_ir(outcome.ir, ArgoOptions())
+    containers = [t for t in document["spec"]["templates"] if "container" in t]
+    unshared = [t for t in outcome.document["spec"]["templates"] if "container" in t]
+    assert len(containers) < len(unshared), f"{name}: no template was shared"
+    shared = dataclasses.replace(outcome, document=document)
+    want = normalized(expected_result(case, reference, outcome.ir))
+    got = engine_result(case, shared, engine, s3, shared_dir)
+    found = differences(want, normalized(got))
+    assert not found, f"{name} (shared templates): engine {got['status']} ({got['message']}):\n  " + "\n  ".join(found)
+
+
+def test_a_shared_template_is_told_which_output_each_task_reads(compiled, monkeypatch):
+    from portway.compile import ArgoOptions, convert_ir
+    from portway.compile.argo import sharing
+
+    monkeypatch.setattr(sharing, "SHARE_ABOVE", 0)
+    document, _ = convert_ir(compiled["one_component_on_each_output"].ir, ArgoOptions())
+    tasks = {t["name"]: t for t in document["spec"]["templates"][0]["dag"]["tasks"]}
+    passed = {name: {a["name"]: a["value"] for a in task["arguments"]["parameters"]} for name, task in tasks.items()}
+    # The kept template reads `first` by default; the task on `second` passes its own path.
+    assert tasks["append"]["template"] == tasks["append-2"]["template"]
+    assert "text-from" not in passed["append"] and passed["append-2"]["text-from"] == "$.parameterValues.second"
+    assert passed["count-rows-2"]["table-from"] == "$.artifacts.test.artifacts[0]"
+    assert passed["append-2"]["text"] == "{{tasks.pair.outputs.parameters.executor-output}}"

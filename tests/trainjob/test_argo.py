@@ -40,15 +40,21 @@ def distributed(tmp_path_factory) -> dict:
     return _compile(tmp_path_factory.mktemp("argo"), "workers=3")
 
 
-def _values(workers: int = 3, **extra) -> dict:
+def _values(workers: int = 3, data_prefix: str = "pipelines/run/p", **extra) -> dict:
     values = {"workflow.name": "continuous-training-x7k2p", "pod.name": "continuous-training-x7k2p-train-1234567",
               "inputs.parameters.workers": str(workers), "inputs.parameters.max_depth": "6",
               "inputs.parameters.eta": "0.1", "inputs.parameters.subsample": "0.9",
               "inputs.parameters.colsample_bytree": "0.9", "inputs.parameters.min_child_weight": "1.0",
               "inputs.parameters.num_boost_round": "300", "inputs.parameters.early_stopping_rounds": "20",
-              "inputs.parameters.seed": "42", "inputs.parameters.train_data-key": "pipelines/run/p/train_data",
-              "inputs.parameters.validation_data-key": "pipelines/run/p/validation_data",
-              "inputs.parameters.profile-key": "pipelines/run/p/profile"}
+              "inputs.parameters.seed": "42"}
+    # The data inputs as Argo passes them: process's executor output, and where in it each one is (picks.py).
+    names = ("train_data", "validation_data", "profile")
+    artifacts = {name: {"artifacts": [{"name": name, "uri": f"s3://portway-artifacts/{data_prefix}/{name}",
+                                       "metadata": {}}]} for name in names}
+    process_output = json.dumps({"artifacts": artifacts})
+    for name in names:
+        values[f"inputs.parameters.{name}"] = process_output
+        values[f"inputs.parameters.{name}-from"] = f"$.artifacts.{name}.artifacts[0]"
     return {**values, **extra}
 
 
@@ -178,8 +184,7 @@ def test_the_resource_step_trains_through_a_fake_trainer_running_the_entry_point
     from portway.steps.train import load_booster
 
     template = _template(distributed)
-    values = _values(3, **{f"inputs.parameters.{name}-key": f"{artifacts}/{name}"
-                           for name in ("train_data", "validation_data", "profile")})
+    values = _values(3, data_prefix=artifacts)
     values["inputs.parameters.num_boost_round"] = "40"
     trainer = FakeTrainer(schemas_dir, tmp_path)
     try:
@@ -209,8 +214,7 @@ def test_a_failed_worker_fails_the_trainjob_and_the_step_with_its_reason(distrib
     from portway.objectstore import open_store
 
     template = _template(distributed)
-    values = _values(3, **{f"inputs.parameters.{name}-key": f"{artifacts}/{name}"
-                           for name in ("train_data", "validation_data", "profile")})
+    values = _values(3, data_prefix=artifacts)
     values["pod.name"] = f"{values['workflow.name']}-train-failing"  # its own output key
     manifest = yaml.safe_load(replace(template["resource"]["manifest"], Scope(values), allow_unresolved=False))
     manifest["metadata"]["name"] = manifest["metadata"].pop("generateName") + "f41l5"
@@ -244,3 +248,19 @@ def test_a_scheduled_workflow_gets_the_trainjob_too(tmp_path, schemas_dir):
     train = next(t for t in cron["spec"]["workflowSpec"]["templates"] if t["name"] == "train")
     assert train["resource"]["action"] == "create"
     assert trainjob_errors(_trainjob(train, 2), schemas_dir) == []
+
+
+def test_a_setting_from_an_upstream_output_is_refused_by_name():
+    """A TrainJob splices its settings in as passed; one picked out of an upstream's executor output
+    (a `<name>-from` input, compile/argo/picks.py) is refused instead of arriving as that whole output."""
+    from portway.pipelines.continuous_training import build_pipeline
+
+    from portway.compile.argo import ArgoOptions, convert_ir
+    from portway.compile.kfp_target import compile_kfp
+    from portway.errors import ParameterError
+
+    document, _ = convert_ir(compile_kfp(build_pipeline()), ArgoOptions(parameters={"workers": "2"}))
+    train = _template(document)
+    train["inputs"]["parameters"].append({"name": "max_depth-from", "default": "$.parameterValues.depth"})
+    with pytest.raises(ParameterError, match="max_depth as pipeline parameters"):
+        trainjob_argo.apply(document)

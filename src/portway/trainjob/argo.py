@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import json
 
+from portway.compile.argo.picks import selector_parameter
 from portway.config import GPU_RESOURCE
 from portway.errors import ParameterError
 from portway.trainjob.render import RUNTIME_NAME, render_trainjob
@@ -140,12 +141,25 @@ def resource_template(template: dict, spec: dict) -> dict:
     inputs = template.get("inputs", {})
     data = {key: _s3_uri(_by_name(inputs.get("artifacts"), key, name, "input artifact"), "input artifact")
             for key in DATA_INPUTS}
+    # An input's key is an expression tag (read from the artifact's JSON, compile/argo/artifacts.py). Argo
+    # substitutes the manifest as text before parsing it, so the tag must reach the manifest unquoted by
+    # YAML: a token goes through the dump and the tag replaces it after.
+    spliced = {}
+    for key, uri in data.items():
+        if "{{=" in uri:
+            spliced[f"@uri-{key}@"], data[key] = uri, f"@uri-{key}@"
     model = _s3_uri(_by_name(template.get("outputs", {}).get("artifacts"), MODEL_OUTPUT, name, "output artifact"),
                     "output artifact")
     parameters = {p["name"] for p in inputs.get("parameters", [])}
     missing = sorted({"workers", *HYPERPARAMETERS, *SETTINGS} - parameters)
     if missing:
         raise ParameterError(f"template {name!r} lacks input parameter(s) {', '.join(missing)} of a TrainJob launcher.")
+    # The settings are spliced into the job as they are passed; one picked out of an upstream step's output
+    # (its template holds the JSON path in `<name>-from`, compile/argo/picks.py) would arrive as that whole output.
+    picked = sorted(n for n in ("workers", *HYPERPARAMETERS, *SETTINGS) if selector_parameter(n) in parameters)
+    if picked:
+        raise ParameterError(f"template {name!r}: a TrainJob launcher takes {', '.join(picked)} as pipeline parameters "
+                             "or constants, not from an upstream step's output.")
     resources = container.get("resources", {})
     gpus = int(str(resources.get("limits", {}).get(GPU_RESOURCE, 0)))
     args = [f"{flag}={data[key]}" for key, flag in DATA_INPUTS.items()]
@@ -177,6 +191,10 @@ def resource_template(template: dict, spec: dict) -> dict:
         scratch_dir="/tmp",
     )
     manifest = _manifest_text(job)
+    for token, uri in spliced.items():
+        if token not in manifest:
+            raise AssertionError(f"{token} not found in the rendered manifest")
+        manifest = manifest.replace(token, uri)
     replaced = {key: copy.deepcopy(template[key]) for key in ("name", "metadata", "retryStrategy", "memoize",
                                                                "activeDeadlineSeconds", "timeout") if key in template}
     replaced["inputs"] = {"parameters": copy.deepcopy(inputs.get("parameters", []))}

@@ -143,3 +143,30 @@ def named_tuple_outputs(values: list = [3, 1, 4, 1, 5]) -> str:  # noqa: B006
     s = stats(values=values)
     return format_stats(mean=s.outputs["mean"], maximum=s.outputs["maximum"], empty=s.outputs["empty"],
                         name=s.outputs["name"]).output
+
+
+@dsl.component(base_image="python:3.11")
+def count_rows(table: Input[Dataset], label: str) -> str:
+    with open(table.path) as f:
+        return f"{label}: {len(f.read().splitlines()) - 1} rows"
+
+
+@dsl.component(base_image="python:3.11")
+def pair(left: str, right: str) -> NamedTuple("Pair", [("first", str), ("second", str)]):
+    from collections import namedtuple
+
+    return namedtuple("Pair", ["first", "second"])(left.upper(), right.upper())
+
+
+@dsl.pipeline(name="one-component-on-each-output")
+def one_component_on_each_output(n: int = 20) -> str:
+    """One component reading a different output of the same upstream in each of its tasks (a large
+    document shares one Argo template between them, each task picking its own output)."""
+    table = generate(n=n, seed=7)
+    parts = split(table=table.outputs["table"], test_fraction=0.25)
+    train_rows = count_rows(table=parts.outputs["train"], label="train")
+    test_rows = count_rows(table=parts.outputs["test"], label="test")
+    names = pair(left=train_rows.output, right=test_rows.output)
+    first = append(text=names.outputs["first"], suffix="!")
+    second = append(text=names.outputs["second"], suffix="!")
+    return append(text=first.output, suffix=second.output).output

@@ -7,6 +7,7 @@ store), with nothing of Portway in the steps' images. The modules, in the order 
   ir.py           reading the IR, one-line errors for a malformed one
   dag.py          DAGs, dependencies, groups, loops, nested pipelines; conditions.py for dsl.If
   refs.py         how each input reaches its task, in Argo's expression language
+  picks.py        an upstream's output passed whole, the step's own input picked out in its template
   executors/      one builder per executor kind: container.py (container and Python function
                   components; python.py tells them apart), importer.py
   placeholders.py every IR placeholder in a command or args

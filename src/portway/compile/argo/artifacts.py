@@ -17,7 +17,7 @@ retried template, per attempt).
 
 from __future__ import annotations
 
-from portway.compile.argo.refs import string_literal
+from portway.compile.argo.refs import string_literal, tag
 
 LOCAL_PREFIX = "/s3/"  # kfp/dsl/types/artifact_types.py _S3_LOCAL_MOUNT_PREFIX
 KFP_ROOT = "/tmp/kfp"  # executor_output.json and output parameter files (an emptyDir: /tmp)
@@ -64,7 +64,7 @@ def output_artifact(bucket: str, prefix: str, name: str, group: str | None = Non
 
 
 def key_parameter(name: str) -> str:
-    """The template input that carries an input artifact's key (KFP names are identifiers: no '-')."""
+    """The template input that carries a list of artifacts' common key prefix (dsl.Collected)."""
     return f"{name}-key"
 
 
@@ -73,8 +73,20 @@ def key_expression(bucket: str, uri_expr: str) -> str:
     return f"sprig.trimPrefix({string_literal(f's3://{bucket}/')}, {uri_expr})"
 
 
-def input_artifact(bucket: str, name: str, optional: bool = False) -> dict:
-    key = f"{{{{inputs.parameters.{key_parameter(name)}}}}}"
+def input_key(bucket: str, name: str, value_expr: str | None) -> str:
+    """An input artifact's key as template text: read from its JSON's URI inside the template (so the DAG
+    passes nothing more than the artifact), or for a list (value_expr None) its prefix parameter."""
+    if value_expr is None:
+        return f"{{{{inputs.parameters.{key_parameter(name)}}}}}"
+    return tag(key_expression(bucket, f"jsonpath({value_expr}, '$.uri')"))
+
+
+def input_path(bucket: str, name: str, value_expr: str | None) -> str:
+    return f"{LOCAL_PREFIX}{bucket}/{input_key(bucket, name, value_expr)}"
+
+
+def input_artifact(bucket: str, name: str, value_expr: str | None, optional: bool = False) -> dict:
+    key = input_key(bucket, name, value_expr)
     spec = {"name": name, "path": f"{LOCAL_PREFIX}{bucket}/{key}", "s3": {"key": key}}
     if optional:
         spec["optional"] = True

@@ -23,7 +23,7 @@ import json
 from pathlib import Path
 
 from portway.compile.argo import limits
-from portway.compile.argo.refs import index, string_literal, tag
+from portway.compile.argo.refs import string_literal, tag
 
 
 def configmap_name(prefix: str, template: str) -> str:
@@ -33,13 +33,14 @@ def configmap_name(prefix: str, template: str) -> str:
     return name
 
 
-def memoize(container: dict, cache_key: str | None, input_names: list[str], prefix: str, template: str,
+def memoize(container: dict, cache_key: str | None, input_values: list[str], prefix: str, template: str,
             max_age: str, code: str = "") -> dict:
+    """`input_values`: each input's value as an expression over the template's inputs (picks.value_expr)."""
     rest = {k: v for k, v in container.items() if k != "image"}
     spec = hashlib.sha256(json.dumps([rest, cache_key or ""], sort_keys=True).encode()).hexdigest()[:16]
     # The image and the project's source digest are items of their own (golden files normalise them).
     items = [f"'{spec}'", string_literal(container["image"])] + ([f"'{code[:16]}'"] if code else [])
-    items += [f"inputs.parameters{index(n)}" for n in sorted(input_names)]
+    items += input_values
     # Argo's ConfigMap cache keys must be valid ConfigMap keys; the inputs (URIs, JSON) are hashed.
     key = "v1-" + tag(f"sprig.sha256sum(toJson([{', '.join(items)}]))")
     return {"key": key, "maxAge": max_age, "cache": {"configMap": {"name": configmap_name(prefix, template)}}}

@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from portway.compile.argo import artifacts, conditions, limits, placeholders, refs, values
+from portway.compile.argo import artifacts, conditions, limits, picks, placeholders, refs, values
 from portway.compile.argo.executors import container as container_executor
 from portway.compile.argo.executors import resources as pvc_stubs
 from portway.compile.argo.executors.importer import importer_output
@@ -97,7 +98,7 @@ class Compiler:
                                 spec.get("parameterExpressionSelector"))
             if ref.kfp_type in ARTIFACT_KINDS or kfp_type in ARTIFACT_KINDS:
                 return ref
-            return refs.Ref(ref.expr, kfp_type, ref.producer, ref.text, ref.uri_expr, ref.collected_key, ref.nullable)
+            return dataclasses.replace(ref, kfp_type=kfp_type)
         if "taskFinalStatus" in spec:
             return self.final_status(need(spec["taskFinalStatus"], "producerTask", f"task {consumer!r} input", str),
                                      scope, consumer)
@@ -226,14 +227,14 @@ class Compiler:
         spec.update(extra)
         return spec
 
-    def arguments(self, inputs: dict[str, refs.Ref]) -> list[dict]:
+    @staticmethod
+    def arguments(inputs: dict[str, refs.Ref], picked: dict[str, refs.Pick]) -> list[dict]:
+        """A container task's arguments: each input's value, or the upstream output its template picks from;
+        a single artifact's key the template reads from its JSON, a list's common prefix is passed."""
         result = []
         for input_name, ref in sorted(inputs.items()):
-            result.append({"name": input_name, "value": ref.argument()})
-            if ref.kfp_type == "artifact":
-                result.append({"name": artifacts.key_parameter(input_name),
-                               "value": refs.tag(artifacts.key_expression(self.options.bucket, ref.uri_expr))})
-            elif ref.kfp_type == "artifact_list":
+            result += picks.arguments(input_name, ref.argument(), picked.get(input_name))
+            if ref.kfp_type == "artifact_list":
                 result.append({"name": artifacts.key_parameter(input_name), "value": ref.collected_key})
         return result
 
@@ -274,7 +275,8 @@ class Compiler:
         self.templates.append(built.template)
         self.cached_images |= built.images
         self.pull_secrets |= built.pull_secrets
-        scope.tasks.append(self.dag_task(argo_name, argo_name, self.arguments(inputs), depends, task_conditions))
+        scope.tasks.append(self.dag_task(argo_name, argo_name, self.arguments(inputs, built.picks), depends,
+                                         task_conditions))
         scope.argo_task[name] = scope.tasks[-1]
         scope.outputs[name] = built.outputs
         term = f"{argo_name}.Succeeded"

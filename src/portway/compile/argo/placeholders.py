@@ -3,7 +3,8 @@
 KFP's launcher resolves these at run time (backend/src/v2/component/launcher_v2.go and
 placeholders in sdk/python/kfp/dsl/placeholders.py); here Argo's templating does:
   {{$}}                                        the executor input JSON (executor_input below)
-  {{$.inputs.parameters['x']}}                 {{inputs.parameters.x}} (the value's Argo string)
+  {{$.inputs.parameters['x']}}                 {{inputs.parameters.x}} (the value's Argo string), or the value
+                                               picked out of the upstream's executor output (picks.py)
   {{$.inputs.artifacts['a'].path|uri|metadata}} /s3/<bucket>/<key>, its URI, its metadata JSON
   {{$.inputs.artifacts['a'].metadata['k']}}    one metadata field as text
   {{$.outputs.artifacts['o'].path|uri|metadata}} the output's /s3 path, its URI, {}
@@ -15,14 +16,15 @@ placeholders in sdk/python/kfp/dsl/placeholders.py); here Argo's templating does
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from portway.compile.argo import artifacts
+from portway.compile.argo import artifacts, picks
 from portway.compile.argo.ir import UnsupportedFeature
-from portway.compile.argo.refs import index, string_literal, tag, typed_expr
+from portway.compile.argo.refs import Pick, index, string_literal, tag, typed_expr
 
 # dsl.PIPELINE_*_PLACEHOLDER -> Argo variables (docs/variables.md "Global", "Container/Script Templates").
 JOB_PLACEHOLDERS = {
@@ -74,6 +76,7 @@ class Context:
     executor_input: Callable[[], str]
     output_files: set[str]  # output parameters that come from files (filled in as placeholders name them)
     group: str | None = None  # outputs collected by a later step land under one prefix (artifacts.group_key)
+    picks: dict[str, Pick] = dataclasses.field(default_factory=dict)  # inputs picked out of an upstream's output (picks.py)
 
     def present(self, name: str) -> bool:
         return name in self.parameter_types or name in self.input_artifacts
@@ -121,7 +124,7 @@ def resolve(text: str, context: Context) -> str:
             name = found.group(1)
             if name not in context.parameter_types:
                 return ""  # not passed and no default: KFP's launcher leaves it empty too
-            return f"{{{{inputs.parameters.{name}}}}}"
+            return picks.value_tag(name, context.picks.get(name))
         found = _ARTIFACT.fullmatch(body)
         if found:
             side, name, field, key = found.groups()
@@ -132,9 +135,9 @@ def resolve(text: str, context: Context) -> str:
                     context.bucket, context.prefix, name, context.group)
             if name not in context.input_artifacts:
                 return ""
-            value = f"inputs.parameters{index(name)}"
+            value = picks.value_expr(name, context.picks.get(name))
             if field == "path":
-                return f"{artifacts.LOCAL_PREFIX}{context.bucket}/{{{{inputs.parameters.{artifacts.key_parameter(name)}}}}}"
+                return artifacts.input_path(context.bucket, name, value)
             if field == "uri":
                 return tag(f"jsonpath({value}, '$.uri')")
             if key:  # one metadata field, as text (Sprig's toString: a string as is, a number printed)
@@ -149,8 +152,8 @@ def resolve(text: str, context: Context) -> str:
     return _PLACEHOLDER.sub(replace, text)
 
 
-def _value(name: str, kfp_type: str, nullable: bool) -> str:
-    value = typed_expr(f"inputs.parameters{index(name)}", kfp_type)
+def _value(name: str, kfp_type: str, nullable: bool, pick: Pick | None) -> str:
+    value = typed_expr(picks.value_expr(name, pick), kfp_type)
     if nullable:  # an optional pipeline input left empty is None, as on KFP
         return f"(inputs.parameters{index(name)} == '' ? nil : {value})"
     return value
@@ -158,21 +161,23 @@ def _value(name: str, kfp_type: str, nullable: bool) -> str:
 
 def executor_input(parameters: dict[str, str], input_artifacts: dict[str, bool], output_parameters: list[str],
                    output_artifacts: dict[str, dict], bucket: str, prefix: str, group: str | None = None,
-                   nullable: frozenset[str] = frozenset()) -> str:
+                   nullable: frozenset[str] = frozenset(), picked: dict[str, Pick] | None = None) -> str:
     """KFP's ExecutorInput (pipeline_spec.proto) as one string Argo assembles at run time.
 
     The fixed parts are JSON written here; values enter only through expression tags and parameters
     that hold JSON, whose text Argo JSON-escapes (util/template/expression_template.go), so no value can
     break the document. `input_artifacts` maps each passed artifact input to whether it is a list.
     """
+    picked = picked or {}
     if parameters:
-        members = ", ".join(f"{string_literal(n)}: {_value(n, t, n in nullable)}" for n, t in sorted(parameters.items()))
+        members = ", ".join(f"{string_literal(n)}: {_value(n, t, n in nullable, picked.get(n))}"
+                            for n, t in sorted(parameters.items()))
         values = tag(f"toJson({{{members} }})")
     else:
         values = "{}"
     arts = ", ".join(
         f'"{n}": {{"artifacts": {{{{inputs.parameters.{n}}}}}}}' if is_list
-        else f'"{n}": {{"artifacts": [{{{{inputs.parameters.{n}}}}}]}}' for n, is_list in sorted(input_artifacts.items()))
+        else f'"{n}": {{"artifacts": [{picks.value_tag(n, picked.get(n))}]}}' for n, is_list in sorted(input_artifacts.items()))
     outputs_parameters = ", ".join(
         f'"{n}": {{"outputFile": "{artifacts.output_parameter_file(n)}"}}' for n in sorted(output_parameters))
     outputs_artifacts = ", ".join(

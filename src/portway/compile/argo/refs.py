@@ -31,6 +31,18 @@ def tag(expr: str) -> str:
 
 
 @dataclass(frozen=True)
+class Pick:
+    """An input read from `source`'s executor output at the JSON path `path`."""
+
+    source: str  # the upstream Argo task (same DAG)
+    path: str  # e.g. $.parameterValues.Output, $.artifacts.model.artifacts[0]
+    as_json: bool  # True: the picked value is written as JSON (toJson); False: as text (a STRING)
+
+    def argument(self) -> str:
+        return f"{{{{tasks.{self.source}.outputs.parameters.{EXECUTOR_OUTPUT}}}}}"
+
+
+@dataclass(frozen=True)
 class Ref:
     expr: str
     kfp_type: str  # an IR parameterType, or "artifact"
@@ -39,6 +51,7 @@ class Ref:
     uri_expr: str | None = None  # for artifacts: the URI alone
     collected_key: str | None = None  # for a list of artifacts (dsl.Collected): the S3 prefix holding them all
     nullable: bool = False  # an optional pipeline input without a default: "" stands for None
+    pick: Pick | None = None  # one output of an upstream step: picked out inside the consumer's template (picks.py)
 
     def argument(self) -> str:
         return self.text if self.text is not None else tag(self.expr)
@@ -65,8 +78,10 @@ def executor_output(task: str) -> str:
 
 def returned_parameter(task: str, output: str, kfp_type: str) -> Ref:
     """A value a Python component returned: KFP's executor writes it into executor_output.json."""
-    value = f"jsonpath({executor_output(task)}, {string_literal('$.parameterValues.' + output)})"
-    return Ref(value if kfp_type == "STRING" else f"toJson({value})", kfp_type, producer=task)
+    path = "$.parameterValues." + output
+    value = f"jsonpath({executor_output(task)}, {string_literal(path)})"
+    as_json = kfp_type != "STRING"
+    return Ref(f"toJson({value})" if as_json else value, kfp_type, producer=task, pick=Pick(task, path, as_json))
 
 
 def file_parameter(task: str, output: str, kfp_type: str) -> Ref:
@@ -84,10 +99,11 @@ def either_parameter(task: str, output: str, kfp_type: str) -> Ref:
 
 
 def output_artifact(task: str, output: str) -> Ref:
-    path = string_literal(f"$.artifacts.{output}.artifacts[0]")
-    found = f"jsonpath({executor_output(task)}, {path})"
+    path = f"$.artifacts.{output}.artifacts[0]"
+    found = f"jsonpath({executor_output(task)}, {string_literal(path)})"
     return Ref(f"toJson({found})", "artifact", producer=task,
-               uri_expr=f"jsonpath({executor_output(task)}, {string_literal(f'$.artifacts.{output}.artifacts[0].uri')})")
+               uri_expr=f"jsonpath({executor_output(task)}, {string_literal(path + '.uri')})",
+               pick=Pick(task, path, as_json=True))
 
 
 def artifact_from_uri(uri: Ref, name: str, metadata: dict | None = None) -> Ref:

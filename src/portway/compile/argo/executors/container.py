@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
-from portway.compile.argo import artifacts, caching, kubernetes, placeholders, refs, retries
+from portway.compile.argo import artifacts, caching, kubernetes, picks, placeholders, refs, retries
 from portway.compile.argo.executors import python
 from portway.compile.kfp_target import is_project_image
 
@@ -27,6 +27,7 @@ class Built:
     outputs: dict[str, refs.Ref] = field(default_factory=dict)
     images: set[str] = field(default_factory=set)
     pull_secrets: set[str] = field(default_factory=set)
+    picks: dict[str, refs.Pick] = field(default_factory=dict)  # inputs the template picks out itself (picks.py)
 
 
 def build(compiler, template_name: str, task_name: str, task: dict, component: dict, executor_label: str,
@@ -40,6 +41,8 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     artifact_lists = {n: r.kfp_type == "artifact_list" for n, r in inputs.items()
                       if r.kfp_type in ("artifact", "artifact_list")}
     input_artifacts = sorted(artifact_lists)
+    # KFP inputs that are one output of an upstream step: the template picks them out of its executor output.
+    picked = {n: r.pick for n, r in inputs.items() if r.pick is not None and n not in own}
     # Outputs a later step collects (dsl.Collected) land under one prefix per task (artifacts.group_key);
     # caching stays off for it, as a cached iteration's outputs would lie under an earlier run's prefix.
     group = template_name if task_name in compiler.collected_producers else None
@@ -49,9 +52,10 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     context = placeholders.Context(
         task=task_name, kind=options.kind, bucket=options.bucket, prefix=options.prefix,
         parameter_types=kfp_parameters, input_artifacts=set(input_artifacts), output_files=set(), group=group,
+        picks=picked,
         executor_input=lambda: placeholders.executor_input(
             kfp_parameters, artifact_lists, output_parameters, output_artifacts, options.bucket, options.prefix,
-            group, frozenset(n for n, r in inputs.items() if r.nullable)),
+            group, frozenset(n for n, r in inputs.items() if r.nullable), picked),
     )
     command = [t for item in container.get("command", []) for t in placeholders.expand(item, context)]
     args = [t for item in container.get("args", []) for t in placeholders.expand(item, context)]
@@ -103,9 +107,14 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     seed = {"artifacts": {n: {"artifacts": [{"name": n, "uri": artifacts.output_uri(options.bucket, options.prefix, n,
                                                                                     group),
                                              "metadata": {}}]} for n in output_artifacts}}
-    input_parameters = [{"name": n} for n in sorted(parameter_types)]
-    input_parameters += [{"name": p} for n in input_artifacts for p in (n, artifacts.key_parameter(n))]
-    input_artifact_specs = [artifacts.input_artifact(options.bucket, n, optional=artifact_lists[n])
+    input_parameters = [p for n in sorted(parameter_types) for p in picks.declared(n, picked.get(n))]
+    for n in input_artifacts:
+        input_parameters += ([{"name": n}, {"name": artifacts.key_parameter(n)}] if artifact_lists[n]
+                             else picks.declared(n, picked.get(n)))
+    # A single artifact's key is read from its JSON inside the template; a list's is its common prefix.
+    input_artifact_specs = [artifacts.input_artifact(options.bucket, n,
+                                                     None if artifact_lists[n] else picks.value_expr(n, picked.get(n)),
+                                                     optional=artifact_lists[n])
                             for n in input_artifacts]
     input_artifact_specs.append({"name": SEED, "path": artifacts.EXECUTOR_OUTPUT_FILE,
                                  "raw": {"data": json.dumps(seed, sort_keys=True)}})
@@ -141,7 +150,9 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
              "cached iteration's artifacts would lie under an earlier run's prefix")
         caching_options = {}
     if caching_options.get("enableCache"):
-        key_inputs = [p["name"] for p in input_parameters if p["name"] not in per_run]
+        # Every input's value (a picked one as picked, so only that output of its upstream counts).
+        key_inputs = [picks.value_expr(p["name"], picked.get(p["name"])) for p in input_parameters
+                      if p["name"] not in per_run and not picks.is_selector_parameter(p["name"])]
         template["memoize"] = caching.memoize(body, caching_options.get("cacheKey"), key_inputs,
                                               options.cache_configmap, template_name, options.cache_max_age,
                                               caching.project_code_digest() if project else "")
@@ -158,7 +169,7 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     for name in output_artifacts:
         results[name] = refs.output_artifact(template_name, name)
     return Built(template, results, {image} if caching_options.get("enableCache") and not project else set(),
-                 kubernetes.pull_secrets(platform))
+                 kubernetes.pull_secrets(platform), picked)
 
 
 def _label(text: str) -> str:
