@@ -27,6 +27,7 @@ def register(
 
     from portway.steps.exit_codes import exit_codes
     from portway.steps.register import register_model
+    from portway.steps.train import whole_number_settings
 
     with exit_codes():
         record = register_model(
@@ -46,7 +47,7 @@ def register(
                 "code_version": code_version,
                 # The run folder that produced the model: <runs>/<run-id>/artifacts/<kfp-job>/train/model.
                 "model_artifact_uri": model.uri,
-                "parameters": dict(model.metadata.get("parameters", {})),
+                "parameters": whole_number_settings(dict(model.metadata.get("parameters", {}))),
                 # The gate's decision: every rule with the candidate's score and its bound, and the
                 # champion (version and its scores on this test split) when there was one.
                 "gate": dict(evaluation.metadata.get("gate", {})),

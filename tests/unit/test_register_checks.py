@@ -79,3 +79,15 @@ def test_schema_differences_name_types_too():
     b = {"target": "y", "features": [{"name": "age", "type": "categorical"}, {"name": "plan", "type": "categorical"}]}
     assert schema_differences(a, b) == ["other type for age (numeric -> categorical)"]
     assert schema_differences(a, a) == []
+
+
+def test_integer_settings_come_back_as_integers_after_kfp_metadata():
+    """KFP metadata is a protobuf Struct (numbers are doubles): the registry's lineage shows max_depth 6, not 6.0."""
+    from portway.steps.train import whole_number_settings
+
+    through_metadata = {"max_depth": 6.0, "eta": 1.0, "num_boost_round": 300.0, "seed": 42.0, "subsample": 0.9,
+                        "objective": "binary:logistic"}
+    restored = whole_number_settings(through_metadata)
+    assert restored == {"max_depth": 6, "eta": 1.0, "num_boost_round": 300, "seed": 42, "subsample": 0.9,
+                        "objective": "binary:logistic"}
+    assert type(restored["max_depth"]) is int and type(restored["eta"]) is float

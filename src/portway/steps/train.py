@@ -19,6 +19,18 @@ from portway.fileio import write_json_atomic
 MODEL_FILE = "model.json"
 FEATURE_SCHEMA_FILE = "feature_schema.json"
 
+# The settings that are whole numbers. KFP carries artifact metadata as a protobuf Struct, whose numbers
+# are doubles, so a later step reads the model's max_depth 6 back as 6.0 (kfp.local and KFP's backend alike).
+INTEGER_SETTINGS = frozenset({"max_depth", "num_boost_round", "early_stopping_rounds", "seed", "nthread",
+                              "num_class", "workers", "max_bin", "num_parallel_tree"})
+
+
+def whole_number_settings(parameters: dict) -> dict:
+    """`parameters` with the integer settings as ints again after a trip through KFP metadata."""
+    return {name: int(value) if name in INTEGER_SETTINGS and isinstance(value, float) and value.is_integer()
+            else value for name, value in parameters.items()}
+
+
 DEFAULT_HYPERPARAMETERS = {
     "max_depth": 6,
     "eta": 0.1,
