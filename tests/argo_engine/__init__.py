@@ -3,7 +3,7 @@
 A test double that follows Argo's documented rules; each module cites the Argo source or doc it
 implements, and tests/argo_engine_tests runs Argo v4.1.2's own e2e workflows and examples through it.
 
-    from tests.argo_engine import ArgoEngine, ImageEnvironment, WorkflowResult, NodeResult
+    from argo_engine import ArgoEngine, ImageEnvironment, WorkflowResult, NodeResult
     engine = ArgoEngine(workdir, images, artifact_repository=None, secrets=None, configmaps=None,
                         resource_controllers=None, parallelism=2, namespace="argo", workflow_templates=None)
     result = engine.run(workflow_dict, parameters=None, timeout=600)

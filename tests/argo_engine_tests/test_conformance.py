@@ -26,10 +26,10 @@ import boto3
 import pytest
 import yaml
 
-from tests.argo_engine import ArgoEngine
-from tests.argo_engine.images import standard_image
-from tests.argo_engine.resources import KubernetesObjects
-from tests.argo_engine_tests.excluded_table import EXCLUDED
+from argo_engine import ArgoEngine
+from argo_engine.images import standard_image
+from argo_engine.resources import KubernetesObjects
+from argo_engine_tests.excluded_table import EXCLUDED
 from tests.conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
 
 ROOT = Path(__file__).resolve().parents[2]

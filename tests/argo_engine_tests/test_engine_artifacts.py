@@ -14,8 +14,8 @@ import uuid
 import boto3
 import pytest
 
-from tests.argo_engine import ArgoEngine
-from tests.argo_engine.images import standard_image
+from argo_engine import ArgoEngine
+from argo_engine.images import standard_image
 from tests.conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.argo_engine.dag import dependencies_of, evaluate_depends
-from tests.argo_engine.expressions import evaluate, go_format
-from tests.argo_engine.functions import argo_functions
-from tests.argo_engine.govaluate_when import WhenError, should_execute
-from tests.argo_engine.memoize import MemoCache, MemoizeError
-from tests.argo_engine.model import NodeResult
-from tests.argo_engine.retry import backoff_seconds, decide, parse_duration
-from tests.argo_engine.substitution import Scope, UnresolvedError, replace
+from argo_engine.dag import dependencies_of, evaluate_depends
+from argo_engine.expressions import evaluate, go_format
+from argo_engine.functions import argo_functions
+from argo_engine.govaluate_when import WhenError, should_execute
+from argo_engine.memoize import MemoCache, MemoizeError
+from argo_engine.model import NodeResult
+from argo_engine.retry import backoff_seconds, decide, parse_duration
+from argo_engine.substitution import Scope, UnresolvedError, replace
 
 
 def test_when_is_govaluate_with_bare_words_as_strings():
@@ -90,3 +90,16 @@ def test_memoize_max_age_and_keys():
     assert cache.load("c", "k1", None) is not None
     with pytest.raises(MemoizeError):
         cache.load("c", "bad key!", None)
+
+
+def test_the_engine_is_imported_under_one_name():
+    """Imported both as `argo_engine` and `tests.argo_engine`, the engine would be two modules in one process
+    (two copies of its state and classes); every test imports it as `argo_engine`."""
+    import re
+    from pathlib import Path
+
+    tests = Path(__file__).resolve().parents[1]
+    found = [f"{path.relative_to(tests)}:{n}" for path in sorted(tests.rglob("*.py"))
+             for n, line in enumerate(path.read_text().splitlines(), 1)
+             if re.match(r"\s*(from|import)\s+tests\.argo_engine", line)]
+    assert not found, found

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.argo_engine import ArgoEngine, ImageEnvironment
-from tests.argo_engine.images import standard_image
-from tests.argo_engine.resources import KubernetesObjects
+from argo_engine import ArgoEngine, ImageEnvironment
+from argo_engine.images import standard_image
+from argo_engine.resources import KubernetesObjects
 
 SH = "busybox"
 
