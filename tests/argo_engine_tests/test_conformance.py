@@ -25,10 +25,10 @@ from pathlib import Path
 import boto3
 import pytest
 import yaml
-
 from argo_engine import ArgoEngine
 from argo_engine.images import standard_image
 from argo_engine.resources import KubernetesObjects
+
 from argo_engine_tests.excluded_table import EXCLUDED
 from tests.conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
 

@@ -13,9 +13,9 @@ import uuid
 
 import boto3
 import pytest
-
 from argo_engine import ArgoEngine
 from argo_engine.images import standard_image
+
 from tests.conftest import TEST_AWS_ACCESS_KEY_ID, TEST_AWS_SECRET_ACCESS_KEY
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from argo_engine.dag import dependencies_of, evaluate_depends
 from argo_engine.expressions import evaluate, go_format
 from argo_engine.functions import argo_functions

@@ -8,7 +8,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from argo_engine import ArgoEngine, ImageEnvironment
 from argo_engine.images import standard_image
 from argo_engine.resources import KubernetesObjects
