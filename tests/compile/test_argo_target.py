@@ -145,8 +145,9 @@ def test_dag_keeps_the_kfp_dependencies(workflow):
     assert depends["train"] == {"process.Succeeded"}
     assert depends["evaluate"] == {"process.Succeeded", "train.Succeeded"}
     arguments = {a["name"]: a["value"] for a in tasks["train"]["arguments"]["parameters"]}
-    # An upstream output is passed as the upstream's executor output; the template picks it out (picks.py).
-    assert arguments["validation_data"] == "{{tasks.process.outputs.parameters.executor-output}}"
+    # process's executor output is passed once; the template picks each of its inputs out of it (picks.py).
+    assert arguments["upstream-0"] == "{{tasks.process.outputs.parameters.executor-output}}"
+    assert not {"train_data", "validation_data", "profile"} & set(arguments)
     train = next(t for t in workflow["spec"]["templates"] if t["name"] == "train")
     declared = {p["name"]: p.get("default") for p in train["inputs"]["parameters"]}
     assert declared["validation_data-from"] == "$.artifacts.validation_data.artifacts[0]"

@@ -170,4 +170,4 @@ def test_a_shared_template_is_told_which_output_each_task_reads(compiled, monkey
     assert tasks["append"]["template"] == tasks["append-2"]["template"]
     assert "text-from" not in passed["append"] and passed["append-2"]["text-from"] == "$.parameterValues.second"
     assert passed["count-rows-2"]["table-from"] == "$.artifacts.test.artifacts[0]"
-    assert passed["append-2"]["text"] == "{{tasks.pair.outputs.parameters.executor-output}}"
+    assert passed["append-2"]["upstream-0"] == "{{tasks.pair.outputs.parameters.executor-output}}"

@@ -47,13 +47,12 @@ def _values(workers: int = 3, data_prefix: str = "pipelines/run/p", **extra) -> 
               "inputs.parameters.colsample_bytree": "0.9", "inputs.parameters.min_child_weight": "1.0",
               "inputs.parameters.num_boost_round": "300", "inputs.parameters.early_stopping_rounds": "20",
               "inputs.parameters.seed": "42"}
-    # The data inputs as Argo passes them: process's executor output, and where in it each one is (picks.py).
+    # The data inputs as Argo passes them: process's executor output once, and where in it each one is (picks.py).
     names = ("train_data", "validation_data", "profile")
     artifacts = {name: {"artifacts": [{"name": name, "uri": f"s3://portway-artifacts/{data_prefix}/{name}",
                                        "metadata": {}}]} for name in names}
-    process_output = json.dumps({"artifacts": artifacts})
+    values["inputs.parameters.upstream-0"] = json.dumps({"artifacts": artifacts})
     for name in names:
-        values[f"inputs.parameters.{name}"] = process_output
         values[f"inputs.parameters.{name}-from"] = f"$.artifacts.{name}.artifacts[0]"
     return {**values, **extra}
 

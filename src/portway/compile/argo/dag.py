@@ -229,11 +229,12 @@ class Compiler:
 
     @staticmethod
     def arguments(inputs: dict[str, refs.Ref], picked: dict[str, refs.Pick]) -> list[dict]:
-        """A container task's arguments: each input's value, or the upstream output its template picks from;
-        a single artifact's key the template reads from its JSON, a list's common prefix is passed."""
-        result = []
+        """A container task's arguments: each input's value, or once per upstream the output its template picks
+        inputs from; a single artifact's key the template reads from its JSON, a list's common prefix is passed."""
+        result = picks.carrier_arguments(picked)
         for input_name, ref in sorted(inputs.items()):
-            result += picks.arguments(input_name, ref.argument(), picked.get(input_name))
+            if input_name not in picked:
+                result.append({"name": input_name, "value": ref.argument()})
             if ref.kfp_type == "artifact_list":
                 result.append({"name": artifacts.key_parameter(input_name), "value": ref.collected_key})
         return result

@@ -37,6 +37,7 @@ class Pick:
     source: str  # the upstream Argo task (same DAG)
     path: str  # e.g. $.parameterValues.Output, $.artifacts.model.artifacts[0]
     as_json: bool  # True: the picked value is written as JSON (toJson); False: as text (a STRING)
+    carrier: str = ""  # the template input that holds `source`'s output (picks.by_source names it)
 
     def argument(self) -> str:
         return f"{{{{tasks.{self.source}.outputs.parameters.{EXECUTOR_OUTPUT}}}}}"

@@ -42,7 +42,7 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
                       if r.kfp_type in ("artifact", "artifact_list")}
     input_artifacts = sorted(artifact_lists)
     # KFP inputs that are one output of an upstream step: the template picks them out of its executor output.
-    picked = {n: r.pick for n, r in inputs.items() if r.pick is not None and n not in own}
+    picked = picks.by_source({n: r.pick for n, r in inputs.items() if r.pick is not None and n not in own})
     # Outputs a later step collects (dsl.Collected) land under one prefix per task (artifacts.group_key);
     # caching stays off for it, as a cached iteration's outputs would lie under an earlier run's prefix.
     group = template_name if task_name in compiler.collected_producers else None
@@ -107,7 +107,8 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     seed = {"artifacts": {n: {"artifacts": [{"name": n, "uri": artifacts.output_uri(options.bucket, options.prefix, n,
                                                                                     group),
                                              "metadata": {}}]} for n in output_artifacts}}
-    input_parameters = [p for n in sorted(parameter_types) for p in picks.declared(n, picked.get(n))]
+    input_parameters = picks.carriers(picked)
+    input_parameters += [p for n in sorted(parameter_types) for p in picks.declared(n, picked.get(n))]
     for n in input_artifacts:
         input_parameters += ([{"name": n}, {"name": artifacts.key_parameter(n)}] if artifact_lists[n]
                              else picks.declared(n, picked.get(n)))
@@ -151,8 +152,10 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
         caching_options = {}
     if caching_options.get("enableCache"):
         # Every input's value (a picked one as picked, so only that output of its upstream counts).
-        key_inputs = [picks.value_expr(p["name"], picked.get(p["name"])) for p in input_parameters
-                      if p["name"] not in per_run and not picks.is_selector_parameter(p["name"])]
+        key_inputs = [picks.value_expr(n, picked.get(n)) for n in sorted(parameter_types) if n not in per_run]
+        key_inputs += [v for n in input_artifacts for v in (
+            (picks.value_expr(n, None), f"inputs.parameters{refs.index(artifacts.key_parameter(n))}")
+            if artifact_lists[n] else (picks.value_expr(n, picked.get(n)),))]
         template["memoize"] = caching.memoize(body, caching_options.get("cacheKey"), key_inputs,
                                               options.cache_configmap, template_name, options.cache_max_age,
                                               caching.project_code_digest() if project else "")
