@@ -190,11 +190,7 @@ def resource_template(template: dict, spec: dict) -> dict:
         active_deadline_seconds=template.get("activeDeadlineSeconds") or spec.get("activeDeadlineSeconds"),
         scratch_dir="/tmp",
     )
-    manifest = _manifest_text(job)
-    for token, uri in spliced.items():
-        if token not in manifest:
-            raise AssertionError(f"{token} not found in the rendered manifest")
-        manifest = manifest.replace(token, uri)
+    manifest = _manifest_text(job, spliced)
     replaced = {key: copy.deepcopy(template[key]) for key in ("name", "metadata", "retryStrategy", "memoize",
                                                                "activeDeadlineSeconds", "timeout") if key in template}
     replaced["inputs"] = {"parameters": copy.deepcopy(inputs.get("parameters", []))}
@@ -205,12 +201,15 @@ def resource_template(template: dict, spec: dict) -> dict:
     return replaced
 
 
-def _manifest_text(job: dict) -> str:
+def _manifest_text(job: dict, tokens: dict[str, str]) -> str:
+    """The job as YAML, with what Argo must find unquoted put in after the dump: numNodes' placeholder (an
+    integer once Argo has substituted it) and each token's text (an expression tag YAML quoting would alter)."""
     import yaml
 
     text = yaml.safe_dump(job, sort_keys=False, width=1 << 20)
-    # numNodes is an integer once Argo has substituted it: leave the placeholder unquoted.
-    quoted = f"numNodes: '{_placeholder('workers')}'"
-    if quoted not in text:
-        raise AssertionError("numNodes placeholder not found in the rendered manifest")
-    return text.replace(quoted, f"numNodes: {_placeholder('workers')}")
+    unquoted = {f"numNodes: '{_placeholder('workers')}'": f"numNodes: {_placeholder('workers')}", **tokens}
+    for found, wanted in unquoted.items():
+        if found not in text:
+            raise AssertionError(f"{found!r} not found in the rendered manifest")
+        text = text.replace(found, wanted)
+    return text

@@ -86,8 +86,7 @@ def input_path(bucket: str, name: str, value_expr: str | None) -> str:
 
 
 def input_artifact(bucket: str, name: str, value_expr: str | None, optional: bool = False) -> dict:
-    key = input_key(bucket, name, value_expr)
-    spec = {"name": name, "path": f"{LOCAL_PREFIX}{bucket}/{key}", "s3": {"key": key}}
+    spec = {"name": name, "path": input_path(bucket, name, value_expr), "s3": {"key": input_key(bucket, name, value_expr)}}
     if optional:
         spec["optional"] = True
     return spec

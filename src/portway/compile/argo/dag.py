@@ -166,8 +166,7 @@ class Compiler:
             if choice.producer is None:
                 raise UnsupportedFeature(f"{where}: output {output!r} is a OneOf over values that are not task outputs.")
             expr = f"(tasks{refs.index(choice.producer)}.status == 'Succeeded' ? {choice.expr} : {expr})"
-        return refs.Ref(expr, choices[0].kfp_type, None, None,
-                        f"jsonpath({expr}, '$.uri')" if choices[0].kfp_type == "artifact" else None)
+        return refs.Ref(expr, choices[0].kfp_type)
 
     @staticmethod
     def _subtask_output(scope: Scope, producer, key, where: str) -> refs.Ref:
@@ -305,8 +304,7 @@ class Compiler:
 
         def inner_input(input_name: str, selector: str | None = None) -> refs.Ref:
             outer = _lookup(inputs, input_name, None, name)
-            inner = (refs.input_artifact(input_name) if outer.kfp_type == "artifact"
-                     else refs.input_parameter(input_name, outer.kfp_type, outer.collected_key))
+            inner = passed_in(input_name, outer)
             used[input_name] = (outer.argument(), inner)
             return select_field(inner, selector, name) if selector else inner
 
@@ -332,7 +330,7 @@ class Compiler:
         scope.tasks.append(self.dag_task(argo_name, template_name, arguments, depends, task_conditions))
         scope.argo_task[name] = scope.tasks[-1]
         scope.outputs[name] = {out: refs.Ref(f"tasks{refs.index(argo_name)}.outputs.parameters{refs.index(out)}",
-                                             ref.kfp_type, argo_name, None, None)
+                                             ref.kfp_type, argo_name)
                                for out, ref in inner_outputs.items()}
         term = f"{argo_name}.Succeeded"
         scope.leaves[name] = {argo_name: f"({term} || {argo_name}.Skipped)" if task_conditions else term}
@@ -400,8 +398,7 @@ class Compiler:
             if input_name not in inputs:
                 raise UnsupportedFeature(f"loop {name!r}: its body reads {input_name!r}, which the loop does not receive.")
             outer = inputs[input_name]
-            inner = (refs.input_artifact(input_name) if outer.kfp_type == "artifact"
-                     else refs.input_parameter(input_name, outer.kfp_type, outer.collected_key))
+            inner = passed_in(input_name, outer)
             used[input_name] = (outer.argument(), inner)
             return inner
 
@@ -506,6 +503,13 @@ def exit_hooks(tasks: dict) -> dict[str, str]:
                 and name not in followed and upstream[0] not in found):
             found[upstream[0]] = name
     return found
+
+
+def passed_in(name: str, outer: refs.Ref) -> refs.Ref:
+    """`outer` as seen inside a DAG template (a nested pipeline, a loop body) that receives it as input `name`."""
+    if outer.kfp_type == "artifact":
+        return refs.input_artifact(name)
+    return refs.input_parameter(name, outer.kfp_type, outer.collected_key)
 
 
 def _lookup(inputs: dict[str, refs.Ref], name: str, selector: str | None, consumer: str) -> refs.Ref:

@@ -49,7 +49,6 @@ class Ref:
     kfp_type: str  # an IR parameterType, or "artifact"
     producer: str | None = None  # the Argo task (same DAG) that must succeed first
     text: str | None = None  # a plain form (literal or simple `{{...}}` tag) when one exists
-    uri_expr: str | None = None  # for artifacts: the URI alone
     collected_key: str | None = None  # for a list of artifacts (dsl.Collected): the S3 prefix holding them all
     nullable: bool = False  # an optional pipeline input without a default: "" stands for None
     pick: Pick | None = None  # one output of an upstream step: picked out inside the consumer's template (picks.py)
@@ -102,16 +101,14 @@ def either_parameter(task: str, output: str, kfp_type: str) -> Ref:
 def output_artifact(task: str, output: str) -> Ref:
     path = f"$.artifacts.{output}.artifacts[0]"
     found = f"jsonpath({executor_output(task)}, {string_literal(path)})"
-    return Ref(f"toJson({found})", "artifact", producer=task,
-               uri_expr=f"jsonpath({executor_output(task)}, {string_literal(path + '.uri')})",
-               pick=Pick(task, path, as_json=True))
+    return Ref(f"toJson({found})", "artifact", producer=task, pick=Pick(task, path, as_json=True))
 
 
 def artifact_from_uri(uri: Ref, name: str, metadata: dict | None = None) -> Ref:
     """An artifact known by its URI only (a pipeline input, an importer)."""
     meta = _expr_literal(metadata or {})
     return Ref(f"toJson({{'name': {string_literal(name)}, 'uri': {uri.expr}, 'metadata': {meta} }})", "artifact",
-               producer=uri.producer, uri_expr=uri.expr)
+               producer=uri.producer)
 
 
 def iteration_value(ref: Ref) -> str:
@@ -137,8 +134,7 @@ def loop_output(loop_task: str, output: str, kfp_type: str, collected_key: str |
 def input_artifact(name: str) -> Ref:
     """Inside a DAG template: an artifact passed in as its JSON parameter."""
     value = f"inputs.parameters{index(name)}"
-    return Ref(value, "artifact", text=f"{{{{inputs.parameters.{name}}}}}",
-               uri_expr=f"jsonpath({value}, '$.uri')")
+    return Ref(value, "artifact", text=f"{{{{inputs.parameters.{name}}}}}")
 
 
 def _expr_literal(value) -> str:

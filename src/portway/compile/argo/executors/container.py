@@ -153,9 +153,10 @@ def build(compiler, template_name: str, task_name: str, task: dict, component: d
     if caching_options.get("enableCache"):
         # Every input's value (a picked one as picked, so only that output of its upstream counts).
         key_inputs = [picks.value_expr(n, picked.get(n)) for n in sorted(parameter_types) if n not in per_run]
-        key_inputs += [v for n in input_artifacts for v in (
-            (picks.value_expr(n, None), f"inputs.parameters{refs.index(artifacts.key_parameter(n))}")
-            if artifact_lists[n] else (picks.value_expr(n, picked.get(n)),))]
+        for n in input_artifacts:
+            key_inputs.append(picks.value_expr(n, picked.get(n)))
+            if artifact_lists[n]:  # a list: its JSON, and the prefix its files are under
+                key_inputs.append(f"inputs.parameters{refs.index(artifacts.key_parameter(n))}")
         template["memoize"] = caching.memoize(body, caching_options.get("cacheKey"), key_inputs,
                                               options.cache_configmap, template_name, options.cache_max_age,
                                               caching.project_code_digest() if project else "")
