@@ -524,3 +524,17 @@ def test_loops_over_artifacts_and_exit_tasks_that_are_pipelines(schemas_dir):
     (group,) = [t for t in tasks(document).values() if "hooks" in t]
     hook_template = templates(document)[group["hooks"]["exit"]["template"]]
     assert [t["template"] for t in hook_template["dag"]["tasks"]] == ["say"]  # the exit pipeline's own DAG
+
+
+def test_node_affinity_keeps_each_term_with_its_own_weight():
+    """A weighted (preferred) term and an unweighted (required) one stay apart whatever their order, and a
+    term without matchExpressions does not shift the others."""
+    from portway.compile.argo.kubernetes import template_settings
+
+    zone = [{"key": "zone", "operator": "In", "values": ["a"]}]
+    gpu = [{"key": "gpu", "operator": "Exists"}]
+    platform = {"nodeAffinity": [{"weight": 5}, {"matchExpressions": zone}, {"weight": 3, "matchExpressions": gpu}]}
+    affinity = template_settings(platform, "t", lambda _: None)["affinity"]["nodeAffinity"]
+    assert affinity["requiredDuringSchedulingIgnoredDuringExecution"] == {"nodeSelectorTerms": [{"matchExpressions": zone}]}
+    assert affinity["preferredDuringSchedulingIgnoredDuringExecution"] == [
+        {"weight": 3, "preference": {"matchExpressions": gpu}}]

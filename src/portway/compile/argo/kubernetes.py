@@ -119,8 +119,8 @@ def template_settings(platform: dict, task: str, warn: Callable[[str], None]) ->
     if platform.get("tolerations"):
         settings["tolerations"] = [toleration(t, task, warn) for t in platform["tolerations"]]
     if platform.get("nodeAffinity"):
-        terms = [term["matchExpressions"] for term in platform["nodeAffinity"] if term.get("matchExpressions")]
-        required = [t for t, term in zip(terms, platform["nodeAffinity"], strict=False) if not term.get("weight")]
+        required = [term["matchExpressions"] for term in platform["nodeAffinity"]
+                    if term.get("matchExpressions") and not term.get("weight")]
         preferred = [{"weight": term["weight"], "preference": {"matchExpressions": term["matchExpressions"]}}
                      for term in platform["nodeAffinity"] if term.get("weight") and term.get("matchExpressions")]
         affinity = {}
